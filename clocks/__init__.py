@@ -1,0 +1,52 @@
+"""DSAR Core's legal clock: pure-Python deadline rules, with no Django in sight.
+
+The Django layer maps its rows to these values in one place and calls `compute` with an explicit
+`now`; everything here is deterministic and side-effect free.
+"""
+
+from __future__ import annotations
+
+from clocks.compute import check_extension, compute
+from clocks.packs import get_pack, jurisdiction_codes, list_packs
+from clocks.policy import PolicyPack
+from clocks.result import ClockResult
+from clocks.types import (
+    REQUEST_TYPES,
+    Adjustment,
+    ClockEvent,
+    ClockState,
+    Deadline,
+    Effect,
+    EventKind,
+    ExtensionApplied,
+    ExtensionCheck,
+    Pause,
+    Period,
+    Segment,
+    Unit,
+    UnknownJurisdiction,
+)
+
+__all__ = [
+    "REQUEST_TYPES",
+    "Adjustment",
+    "ClockEvent",
+    "ClockResult",
+    "ClockState",
+    "Deadline",
+    "Effect",
+    "EventKind",
+    "ExtensionApplied",
+    "ExtensionCheck",
+    "Pause",
+    "Period",
+    "PolicyPack",
+    "Segment",
+    "Unit",
+    "UnknownJurisdiction",
+    "check_extension",
+    "compute",
+    "get_pack",
+    "jurisdiction_codes",
+    "list_packs",
+]

@@ -1,0 +1,819 @@
+"""The engine: replay a request's events under a pack and derive its deadlines.
+
+Everything is a function of (pack, receipt, request types, events, now): no wall clock, no I/O.
+Events are replayed in a canonical order, so the caller's ordering never changes the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from clocks.calendar import Calendar, add_span, get_calendar
+from clocks.policy import PolicyPack
+from clocks.result import ClockResult
+from clocks.types import (
+    PAUSE_CLOSERS,
+    PAUSE_OPENERS,
+    REQUEST_TYPES,
+    Adjustment,
+    ClockEvent,
+    ClockState,
+    Deadline,
+    Effect,
+    EventKind,
+    ExtensionApplied,
+    ExtensionCheck,
+    Pause,
+    Period,
+    Segment,
+    Unit,
+    require_aware,
+)
+from clocks.zones import end_of_day, start_of_day, zone
+
+_ONE_DAY = timedelta(days=1)
+_UNIT_RULE = {Unit.CALENDAR_MONTHS: "months", Unit.CALENDAR_DAYS: "days", Unit.BUSINESS_DAYS: "businessDays"}
+_WHAT_IS_AWAITED = {
+    "VERIFICATION": "identity information",
+    "AUTHORITY": "proof of authority",
+    "CLARIFICATION": "clarification",
+}
+
+
+@dataclass(slots=True)
+class _Totals:
+    """A length of time kept per unit, so that mixed-unit extensions add up without rounding."""
+
+    months: int = 0
+    days: int = 0
+    business_days: int = 0
+
+    def plus(self, amount: int, unit: Unit) -> _Totals:
+        months, days, bdays = self.months, self.days, self.business_days
+        if unit is Unit.CALENDAR_MONTHS:
+            months += amount
+        elif unit is Unit.CALENDAR_DAYS:
+            days += amount
+        else:
+            bdays += amount
+        return _Totals(months, days, bdays)
+
+
+_NOTHING = _Totals()
+
+
+@dataclass(slots=True)
+class _PauseRecord:
+    reason: str
+    requested_at: datetime
+    requested_on: date
+    pack_effect: Effect
+    applied: Effect  # the pack's effect, or NONE when the request came too late to have one
+    note: str = ""
+    received_at: datetime | None = None
+    received_on: date | None = None
+
+
+@dataclass(slots=True)
+class _Rejected:
+    event: ClockEvent
+    why: str
+    would_be: date | None
+    current: date
+
+
+@dataclass(slots=True)
+class _Restart:
+    """A completed restart: the anchor moved from `old_anchor` to `new_anchor`."""
+
+    old_anchor: date
+    new_anchor: date
+    at: datetime
+
+
+@dataclass(slots=True)
+class _Engine:
+    pack: PolicyPack
+    tz: ZoneInfo
+    tz_name: str
+    calendar: Calendar
+    types: tuple[str, ...]
+    received_at: datetime
+    anchor: date
+    anchor_at: datetime
+    first_anchor: date
+    pauses: list[_PauseRecord] = field(default_factory=list)
+    open_pauses: dict[str, _PauseRecord] = field(default_factory=dict)
+    restarts: list[_Restart] = field(default_factory=list)
+    extensions: list[ExtensionApplied] = field(default_factory=list)
+    due_before_extension: list[date] = field(default_factory=list)
+    ext_totals: _Totals = field(default_factory=_Totals)
+    rejected: list[_Rejected] = field(default_factory=list)
+    stopped_at: datetime | None = None
+    stop_reason: str = ""
+    acknowledged_at: datetime | None = None
+
+    # ---- time helpers -------------------------------------------------------------------------
+
+    def local_date(self, value: datetime) -> date:
+        return value.astimezone(self.tz).date()
+
+    def awaiting(self) -> bool:
+        return any(p.applied is Effect.RESTART for p in self.open_pauses.values())
+
+    def effective_anchor(self, asof: date) -> date:
+        # While a restart is open, the clock is evaluated as if the item arrived on `asof`.
+        if self.awaiting():
+            opened = max(p.requested_on for p in self.open_pauses.values() if p.applied is Effect.RESTART)
+            return max(asof, opened, self.anchor)
+        return self.anchor
+
+    def exclusion_intervals(self, asof: date, anchor: date) -> list[tuple[date, date, _PauseRecord]]:
+        """Applied exclusion spans clipped to the anchor; open ones end on `asof`."""
+        spans = []
+        for record in self.pauses:
+            if record.applied is not Effect.EXCLUDE:
+                continue
+            start = max(record.requested_on, anchor)
+            end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
+            if end >= start:
+                spans.append((start, end, record))
+        spans.sort(key=lambda span: (span[0], span[1]))
+        return spans
+
+    def excluded_days(self, asof: date, anchor: date) -> int:
+        total = 0
+        covered_to: date | None = None
+        for start, end, _ in self.exclusion_intervals(asof, anchor):
+            if covered_to is not None and start <= covered_to:
+                start = covered_to + _ONE_DAY
+            if end >= start:
+                total += (end - start).days + 1
+            if covered_to is None or end > covered_to:
+                covered_to = end
+        return total
+
+    # ---- deadlines ----------------------------------------------------------------------------
+
+    def unrolled(
+        self, request_type: str, anchor: date, excluded: int, extension: _Totals
+    ) -> tuple[date, tuple[date, ...]]:
+        period = self.pack.period_for(request_type)
+        totals = (extension if self.pack.is_extendable_type(request_type) else _NOTHING).plus(
+            period.amount, period.unit
+        )
+        end, skipped = add_span(
+            anchor,
+            months=totals.months,
+            days=totals.days,
+            business_days=totals.business_days,
+            calendar=self.calendar,
+        )
+        return end + timedelta(days=excluded), skipped
+
+    def roll(self, day: date) -> tuple[date, Adjustment | None]:
+        """Apply the pack's roll rule once, to a final date."""
+        rule = self.pack.roll.rule
+        cal = self.calendar
+        if cal.is_working_day(day):
+            return day, None
+        later = cal.next_working_day(day)
+        why = "; ".join(cal.describe(d) for d in _days(day, later))
+        if rule == "NEXT_WORKING_DAY":
+            return later, Adjustment(day, later, why, relied_upon=True)
+        if rule == "NEXT_BUSINESS_DAY_IF_HOLIDAY" and cal.holiday(day) is not None:
+            return later, Adjustment(day, later, why, relied_upon=True)
+        if rule == "NEXT_BUSINESS_DAY_IF_HOLIDAY":
+            why += " - not a public holiday, so the pack's rule does not move it; the earlier date is kept"
+        else:
+            why += " - no cited rule moves this deadline; the earlier date is kept"
+        return day, Adjustment(day, later, why, relied_upon=False)
+
+    def due_dates(self, asof: date, extension: _Totals | None = None) -> dict[str, date]:
+        anchor = self.effective_anchor(asof)
+        excluded = self.excluded_days(asof, anchor)
+        ext = self.ext_totals if extension is None else extension
+        return {t: self.roll(self.unrolled(t, anchor, excluded, ext)[0])[0] for t in self.types}
+
+    def extendable_types(self) -> tuple[str, ...]:
+        return tuple(t for t in self.types if self.pack.is_extendable_type(t))
+
+    # ---- event replay -------------------------------------------------------------------------
+
+    def apply(self, event: ClockEvent) -> None:
+        if self.stopped_at is not None:
+            return  # a stopped clock is final; later events are history, not clock input
+        kind = event.kind
+        if kind in PAUSE_OPENERS:
+            self._open(event, PAUSE_OPENERS[kind])
+        elif kind in PAUSE_CLOSERS:
+            self._close(event, PAUSE_CLOSERS[kind])
+        elif kind is EventKind.EXTENSION:
+            self._extend(event)
+        elif kind is EventKind.ACKNOWLEDGED:
+            if self.acknowledged_at is None:
+                self.acknowledged_at = event.occurred_at
+        elif kind is EventKind.STOPPED:
+            self.stopped_at = event.occurred_at
+            self.stop_reason = str(event.data.get("reason") or "")
+
+    def _open(self, event: ClockEvent, reason: str) -> None:
+        if reason in self.open_pauses:
+            return  # asking again while still waiting changes nothing: the first request counts
+        on = self.local_date(event.occurred_at)
+        effect = self.pack.effect_of(event.kind)
+        record = _PauseRecord(reason, event.occurred_at, on, effect, effect)
+        if effect is not Effect.NONE:
+            current = min(self.due_dates(on).values())
+            if on > current:
+                # Pausing or restarting an already-missed deadline would hide a breach.
+                record.applied = Effect.NONE
+                record.note = (
+                    f"requested on {on.isoformat()}, after the due date {current.isoformat()}: "
+                    "a deadline that has passed cannot be paused or restarted"
+                )
+        self.pauses.append(record)
+        self.open_pauses[reason] = record
+
+    def _close(self, event: ClockEvent, reason: str) -> None:
+        record = self.open_pauses.pop(reason, None)
+        if record is None:
+            return  # an answer nobody asked for has no effect on the clock
+        record.received_at = event.occurred_at
+        record.received_on = max(self.local_date(event.occurred_at), record.requested_on)
+        if record.applied is Effect.RESTART and not self.awaiting():
+            new_anchor = max(record.received_on, self.anchor)
+            self.restarts.append(_Restart(self.anchor, new_anchor, event.occurred_at))
+            self.anchor = new_anchor
+            self.anchor_at = start_of_day(new_anchor, self.tz)
+
+    def _extend(self, event: ClockEvent) -> None:
+        data = event.data
+        try:
+            raw_amount = data.get("amount")
+            amount = None if raw_amount is None else int(raw_amount)
+            unit = None if data.get("unit") in (None, "") else Unit.parse(data["unit"])
+        except (TypeError, ValueError) as exc:
+            self._reject(event, f"unreadable extension ({exc})", None)
+            return
+        check, totals = self.judge_extension(event.occurred_at, amount, unit)
+        if (
+            not check.allowed
+            or totals is None
+            or check.amount is None
+            or check.unit is None
+            or check.due_date_after is None
+        ):
+            self._reject(event, check.reason, check.due_date_after)
+            return
+        on = self.local_date(event.occurred_at)
+        self.due_before_extension.append(min(self.due_dates(on)[t] for t in self.extendable_types()))
+        self.ext_totals = totals
+        self.extensions.append(
+            ExtensionApplied(
+                granted_at=event.occurred_at,
+                by=str(data.get("by") or ""),
+                amount=check.amount,
+                unit=check.unit,
+                reason=str(data.get("reason") or ""),
+                due_date_after=check.due_date_after,
+            )
+        )
+
+    def _reject(self, event: ClockEvent, why: str, would_be: date | None) -> None:
+        on = self.local_date(event.occurred_at)
+        self.rejected.append(_Rejected(event, why, would_be, min(self.due_dates(on).values())))
+
+    # ---- extension rule -----------------------------------------------------------------------
+
+    def judge_extension(
+        self, at: datetime, amount: int | None, unit: Unit | None
+    ) -> tuple[ExtensionCheck, _Totals | None]:
+        pack = self.pack
+        rule = pack.extension
+        if rule is None:
+            return _refuse(
+                f"The {pack.id} pack ({pack.law}) provides no extension of the response period."
+            ), None
+        if self.stopped_at is not None:
+            on = self.local_date(self.stopped_at).isoformat()
+            why = f" ({self.stop_reason})" if self.stop_reason else ""
+            return _refuse(f"The clock was stopped on {on}{why}; a stopped request cannot be extended."), None
+        ext_types = self.extendable_types()
+        if not ext_types:
+            return _refuse(
+                f"None of the request types ({', '.join(self.types)}) can be extended: {rule.citation}."
+            ), None
+        if rule.max_count is not None and len(self.extensions) >= rule.max_count:
+            first = self.local_date(self.extensions[0].granted_at).isoformat()
+            times = "once" if rule.max_count == 1 else f"{rule.max_count} times"
+            return _refuse(
+                f"Already extended on {first}; the response period may be extended only {times}: "
+                f"{rule.citation}."
+            ), None
+
+        day = self.local_date(at)
+        window = min(self.due_dates(day, _NOTHING)[t] for t in ext_types)
+        if day > window:
+            return _refuse(
+                f"Too late to extend: granted on {day.isoformat()}, after the (pause-adjusted) base due "
+                f"date {window.isoformat()}; the extension must be notified within the first period: "
+                f"{rule.citation}."
+            ), None
+
+        anchor = self.effective_anchor(day)
+        limit_totals = _NOTHING.plus(rule.max_total.amount, rule.max_total.unit)
+        if amount is None:
+            amount, unit = self._remaining(ext_types[0], anchor, limit_totals)
+            if amount <= 0:
+                return _refuse(
+                    f"The full extension ({rule.max_total}) has already been granted: {rule.citation}."
+                ), None
+        unit = unit or rule.max_total.unit
+        if amount <= 0:
+            return _refuse(f"An extension must be a positive amount, got {amount} {unit.value}."), None
+
+        totals = self.ext_totals.plus(amount, unit)
+        asked = Period(amount, unit)
+        for request_type in ext_types:
+            period = pack.period_for(request_type)
+            wanted = self.unrolled(request_type, anchor, 0, totals)[0]
+            limit = add_span(
+                anchor, **_span_kwargs(limit_totals.plus(period.amount, period.unit)), calendar=self.calendar
+            )[0]
+            if wanted > limit:
+                return _refuse(
+                    f"Extending by {asked} would end the {request_type} period on {wanted.isoformat()}, "
+                    f"beyond the maximum extension of {rule.max_total} (until {limit.isoformat()} before "
+                    f"excluded days): {rule.citation}.",
+                ), None
+
+        after = min(self.due_dates(day, totals)[t] for t in ext_types)
+        return ExtensionCheck(True, "", after, amount, unit), totals
+
+    def _remaining(self, request_type: str, anchor: date, limit_totals: _Totals) -> tuple[int, Unit]:
+        rule = self.pack.extension
+        assert rule is not None
+        max_unit = rule.max_total.unit
+        used = [e for e in self.extensions]
+        if all(e.unit is max_unit for e in used):
+            return rule.max_total.amount - sum(e.amount for e in used), max_unit
+        # Mixed units: what is left is the distance, in days, between now-extended and the maximum.
+        period = self.pack.period_for(request_type)
+        current = self.unrolled(request_type, anchor, 0, self.ext_totals)[0]
+        limit = add_span(
+            anchor, **_span_kwargs(limit_totals.plus(period.amount, period.unit)), calendar=self.calendar
+        )[0]
+        return (limit - current).days, Unit.CALENDAR_DAYS
+
+    # ---- final answer -------------------------------------------------------------------------
+
+    def result(self, now: datetime, at_risk_days: int) -> ClockResult:
+        pack = self.pack
+        stopped = self.stopped_at is not None
+        asof = self.local_date(self.stopped_at if self.stopped_at is not None else now)
+        anchor = self.effective_anchor(asof)
+        awaiting = self.awaiting()
+        anchor_at = start_of_day(anchor, self.tz) if awaiting else self.anchor_at
+        excluded = self.excluded_days(asof, anchor)
+
+        citations: dict[str, None] = dict.fromkeys([pack.rule_citations["anchor"]])
+        relied: dict[date, str] = {}
+        adjustments: dict[Adjustment, None] = {}
+        deadlines: list[Deadline] = []
+        response: dict[str, date] = {}
+        for request_type in self.types:
+            rule = pack.period_rule(request_type)
+            citations.update(
+                dict.fromkeys([rule.citation, pack.rule_citations[_UNIT_RULE[rule.period.unit]]])
+            )
+            end, skipped = self.unrolled(request_type, anchor, excluded, self.ext_totals)
+            due, adjustment = self.roll(end)
+            self._rely(relied, skipped, end, due, adjustment)
+            if adjustment is not None:
+                adjustments[adjustment] = None
+                citations[pack.roll.citation] = None
+            response[request_type] = due
+            deadlines.append(Deadline("RESPONSE", request_type, due))
+
+        primary = min(self.types, key=lambda t: (response[t], self.types.index(t)))
+        period = pack.period_for(primary)
+        base_due, _ = self.unrolled(primary, anchor, 0, _NOTHING)
+        due_date = response[primary]
+
+        acknowledge_by: date | None = None
+        ack = pack.acknowledgement
+        if ack is not None:
+            for request_type in self.types:
+                if not pack.acknowledges(request_type):
+                    continue
+                end, skipped = add_span(
+                    anchor,
+                    **_span_kwargs(_NOTHING.plus(ack.period.amount, ack.period.unit)),
+                    calendar=self.calendar,
+                )
+                ack_due, adjustment = self.roll(end)
+                self._rely(relied, skipped, end, ack_due, adjustment)
+                if adjustment is not None:
+                    adjustments[adjustment] = None
+                deadlines.append(Deadline("ACKNOWLEDGEMENT", request_type, ack_due))
+                acknowledge_by = ack_due if acknowledge_by is None else min(acknowledge_by, ack_due)
+            if acknowledge_by is not None:
+                citations.update(dict.fromkeys([ack.citation, pack.rule_citations["businessDays"]]))
+        if len(set(response.values())) > 1:
+            citations[pack.rule_citations["multipleTypes"]] = None
+
+        for record in self.pauses:
+            rule_ = pack.effect_rule(record.reason)
+            if rule_ is not None:
+                citations[rule_.citation] = None
+        if excluded and self._overlapping(asof, anchor):
+            citations[pack.rule_citations["overlap"]] = None
+        if (self.extensions or self.rejected) and pack.extension is not None:
+            citations[pack.extension.citation] = None
+        if self.extensions:
+            citations[pack.rule_citations["extensionFromAnchor"]] = None
+        for rejected in self.rejected:
+            if rejected.would_be is not None and rejected.would_be != rejected.current:
+                adjustments[
+                    Adjustment(
+                        rejected.current,
+                        rejected.would_be,
+                        f"extension of {self.local_date(rejected.event.occurred_at).isoformat()} "
+                        f"not applied: {rejected.why}",
+                        relied_upon=False,
+                    )
+                ] = None
+
+        if stopped:
+            state = ClockState.STOPPED
+        elif awaiting:
+            state = ClockState.AWAITING_START
+        elif any(p.applied is Effect.EXCLUDE for p in self.open_pauses.values()):
+            state = ClockState.PAUSED
+        else:
+            state = ClockState.RUNNING
+
+        due_at = end_of_day(due_date, self.tz)
+        days_remaining = (due_date - asof).days
+        live = not stopped
+        return ClockResult(
+            pack_id=pack.id,
+            pack_version=pack.version,
+            law=pack.law,
+            citation=pack.citation,
+            jurisdiction=pack.jurisdiction,
+            timezone=self.tz_name,
+            request_types=self.types,
+            received_at=self.received_at,
+            clock_starts_at=anchor_at,
+            anchor_date=anchor,
+            period=period,
+            base_due_date=base_due,
+            due_date=due_date,
+            due_at=due_at,
+            acknowledge_by=acknowledge_by,
+            acknowledged_at=self.acknowledged_at,
+            state=state,
+            days_remaining=days_remaining,
+            at_risk=live and days_remaining <= at_risk_days,
+            overdue=live and now > due_at,
+            deadlines=tuple(deadlines),
+            segments=self._segments(asof, anchor, due_date),
+            pauses=tuple(Pause(p.requested_at, p.received_at, p.reason, p.applied) for p in self.pauses),
+            extensions=tuple(self.extensions),
+            adjustments=tuple(adjustments),
+            holidays_relied_on=tuple(sorted(relied.items())),
+            citations=tuple(citations),
+            computed_at=now,
+            excluded_days=excluded,
+            stopped_at=self.stopped_at,
+            provisional=live and (state is not ClockState.RUNNING),
+        )
+
+    def _rely(
+        self,
+        relied: dict[date, str],
+        skipped: tuple[date, ...],
+        end: date,
+        due: date,
+        adjustment: Adjustment | None,
+    ) -> None:
+        cal = self.calendar
+        for day in skipped:
+            relied[day] = cal.describe(day)
+        if adjustment is not None and adjustment.relied_upon:
+            for day in _days(end, due):
+                if day.weekday() < 5 and cal.holiday(day) is not None:
+                    relied[day] = cal.describe(day)
+
+    def _overlapping(self, asof: date, anchor: date) -> bool:
+        covered_to: date | None = None
+        for start, end, _ in self.exclusion_intervals(asof, anchor):
+            if covered_to is not None and start <= covered_to:
+                return True
+            covered_to = end if covered_to is None else max(covered_to, end)
+        return False
+
+    # ---- segments -----------------------------------------------------------------------------
+
+    def _segments(self, asof: date, anchor: date, due: date) -> tuple[Segment, ...]:
+        pack = self.pack
+        tz = self.tz
+        out: list[tuple[datetime, int, Segment]] = []
+        running_rule = pack.period_rule(self.types[0]).citation
+        # Intervals in which the clock did not run: (first held day, held from, resume day, resumes at).
+        holds: list[tuple[date, datetime, date | None, datetime | None]] = []
+
+        # Counted exclusions, each showing only the days it adds to those already shown.
+        covered_to: date | None = None
+        for start, end, record in self.exclusion_intervals(asof, anchor):
+            fresh_from = start if covered_to is None else max(start, covered_to + _ONE_DAY)
+            days = (end - fresh_from).days + 1 if end >= fresh_from else 0
+            covered_to = end if covered_to is None else max(covered_to, end)
+            what = _WHAT_IS_AWAITED[record.reason]
+            if record.received_on is None:
+                note = (
+                    f"paused: {what} requested on {record.requested_on.isoformat()} and not yet received; "
+                    "days are excluded up to today, so the due date is provisional and the days "
+                    "remaining are frozen"
+                )
+            else:
+                note = (
+                    f"paused: {what} requested {record.requested_on.isoformat()}, received "
+                    f"{record.received_on.isoformat()}; {days} day(s) excluded, both days included"
+                )
+                if days < (end - start).days + 1:
+                    note += " (days overlapping another pause are counted once)"
+            out.append(
+                (
+                    record.requested_at,
+                    1,
+                    Segment(
+                        "PAUSED",
+                        record.requested_at,
+                        record.received_at,
+                        days,
+                        note,
+                        self._effect_citation(record),
+                    ),
+                )
+            )
+            if record.received_on is None:
+                holds.append((start, record.requested_at, None, None))
+            else:
+                holds.append((start, record.requested_at, end + _ONE_DAY, start_of_day(end + _ONE_DAY, tz)))
+
+        restart_cut: datetime | None = None
+        for record in self.pauses:
+            citation = self._effect_citation(record)
+            what = _WHAT_IS_AWAITED[record.reason]
+            if record.applied is Effect.EXCLUDE:
+                if record.received_on is not None and record.received_on < anchor:
+                    out.append(
+                        (
+                            record.requested_at,
+                            1,
+                            Segment(
+                                "PAUSED",
+                                record.requested_at,
+                                record.received_at,
+                                0,
+                                f"paused for {what}, then discarded: the clock restarted on "
+                                f"{anchor.isoformat()}",
+                                citation,
+                            ),
+                        )
+                    )
+                    holds.append(
+                        (
+                            record.requested_on,
+                            record.requested_at,
+                            record.received_on + _ONE_DAY,
+                            start_of_day(record.received_on + _ONE_DAY, tz),
+                        )
+                    )
+            elif record.applied is Effect.RESTART:
+                restart_cut = (
+                    record.requested_at if restart_cut is None else max(restart_cut, record.requested_at)
+                )
+                if record.received_on is None:
+                    days = max((asof - record.requested_on).days, 0)
+                    note = (
+                        f"awaiting start: {what} requested on {record.requested_on.isoformat()}; the clock "
+                        "restarts on the day it arrives, shown as if today (provisional)"
+                    )
+                    holds.append((record.requested_on, record.requested_at, None, None))
+                else:
+                    days = (record.received_on - record.requested_on).days
+                    note = (
+                        f"awaiting start: {what} requested {record.requested_on.isoformat()}, received "
+                        f"{record.received_on.isoformat()}; the clock restarted that day and the time "
+                        "before it was discarded"
+                    )
+                    holds.append(
+                        (
+                            record.requested_on,
+                            record.requested_at,
+                            record.received_on,
+                            start_of_day(record.received_on, tz),
+                        )
+                    )
+                out.append(
+                    (
+                        record.requested_at,
+                        1,
+                        Segment(
+                            "AWAITING_START", record.requested_at, record.received_at, days, note, citation
+                        ),
+                    )
+                )
+            else:
+                end_on = record.received_on if record.received_on is not None else asof
+                note = record.note or f"{what} requested: no effect on the deadline under {pack.id}"
+                out.append(
+                    (
+                        record.requested_at,
+                        2,
+                        Segment(
+                            "NO_EFFECT",
+                            record.requested_at,
+                            record.received_at,
+                            max((end_on - record.requested_on).days, 0),
+                            f"no effect on the deadline: {note}" if record.note else note,
+                            citation,
+                        ),
+                    )
+                )
+
+        ext_rule = pack.extension.citation if pack.extension else pack.citation
+        for applied, before in zip(self.extensions, self.due_before_extension, strict=True):
+            reason = f" ({applied.reason})" if applied.reason else ""
+            out.append(
+                (
+                    applied.granted_at,
+                    3,
+                    Segment(
+                        "EXTENDED",
+                        applied.granted_at,
+                        None,
+                        max((applied.due_date_after - before).days, 0),
+                        f"extended by {Period(applied.amount, applied.unit)}{reason}, counted from the "
+                        f"start date: due {applied.due_date_after.isoformat()} (was {before.isoformat()})",
+                        ext_rule,
+                    ),
+                )
+            )
+        for rejected in self.rejected:
+            at = rejected.event.occurred_at
+            out.append(
+                (at, 3, Segment("NO_EFFECT", at, at, 0, f"extension not applied: {rejected.why}", ext_rule))
+            )
+
+        # RUNNING: the gaps between holds, from the day of receipt until the stop (or still open).
+        holds.sort(key=lambda hold: (hold[0], hold[1]))
+        cursor_on: date | None = self.first_anchor
+        cursor_at: datetime | None = start_of_day(self.first_anchor, tz)
+        for start_on, start_at, resume_on, resume_at in holds:
+            if cursor_on is None or cursor_at is None:
+                break
+            if resume_on is not None and resume_on <= cursor_on:
+                continue
+            if start_at > cursor_at:
+                discarded = restart_cut is not None and start_at <= restart_cut
+                note = "running, then discarded by the restart" if discarded else "running"
+                out.append(
+                    (
+                        cursor_at,
+                        0,
+                        Segment(
+                            "RUNNING",
+                            cursor_at,
+                            start_at,
+                            max((start_on - cursor_on).days, 0),
+                            note,
+                            running_rule,
+                        ),
+                    )
+                )
+            cursor_on, cursor_at = resume_on, resume_at
+        if cursor_on is not None and cursor_at is not None:
+            if self.stopped_at is not None:
+                note = f"running until the clock stopped ({self.stop_reason or 'STOPPED'})"
+            elif asof > due:
+                note = f"running; the due date {due.isoformat()} has passed"
+            else:
+                note = "running"
+            out.append(
+                (
+                    cursor_at,
+                    0,
+                    Segment(
+                        "RUNNING",
+                        cursor_at,
+                        self.stopped_at,
+                        max((asof - cursor_on).days, 0),
+                        note,
+                        running_rule,
+                    ),
+                )
+            )
+        out.sort(key=lambda item: (item[0], item[1]))
+        return tuple(segment for _, _, segment in out)
+
+    def _effect_citation(self, record: _PauseRecord) -> str:
+        rule = self.pack.effect_rule(record.reason)
+        return rule.citation if rule else self.pack.citation
+
+
+def _refuse(reason: str) -> ExtensionCheck:
+    return ExtensionCheck(False, reason, None)
+
+
+def _span_kwargs(totals: _Totals) -> dict[str, int]:
+    return {"months": totals.months, "days": totals.days, "business_days": totals.business_days}
+
+
+def _days(start: date, stop: date) -> list[date]:
+    """Every day from `start` up to, not including, `stop`."""
+    return [start + timedelta(days=i) for i in range((stop - start).days)]
+
+
+def _request_types(request_types: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(request_types, str):
+        request_types = (request_types,)
+    seen: dict[str, None] = {}
+    for value in request_types:
+        text = str(value)
+        if text not in REQUEST_TYPES:
+            raise ValueError(f"Unknown request type {value!r}; expected one of {', '.join(REQUEST_TYPES)}")
+        seen[text] = None
+    return tuple(seen) or ("ACCESS",)
+
+
+def _engine(
+    pack: PolicyPack,
+    received_at: datetime,
+    request_types: Sequence[str],
+    events: Sequence[ClockEvent],
+    timezone: str | None,
+) -> tuple[_Engine, list[ClockEvent]]:
+    require_aware(received_at, "received_at")
+    tz_name = timezone or pack.timezone
+    tz = zone(tz_name)
+    anchor = received_at.astimezone(tz).date()
+    engine = _Engine(
+        pack=pack,
+        tz=tz,
+        tz_name=tz_name,
+        calendar=get_calendar(pack.calendar_country, pack.calendar_subdiv, pack.calendar_label),
+        types=_request_types(request_types),
+        received_at=received_at,
+        anchor=anchor,
+        anchor_at=start_of_day(anchor, tz),
+        first_anchor=anchor,
+    )
+    for event in events:
+        if not isinstance(event, ClockEvent):
+            raise TypeError(f"events must be ClockEvent values, got {type(event).__name__}")
+    return engine, sorted(events, key=ClockEvent.sort_key)
+
+
+def compute(
+    pack: PolicyPack,
+    *,
+    received_at: datetime,
+    request_types: Sequence[str],
+    events: Sequence[ClockEvent],
+    now: datetime,
+    timezone: str | None = None,
+    at_risk_days: int = 7,
+) -> ClockResult:
+    """The request's clock at `now`: deadlines, state and a full explanation."""
+    require_aware(now, "now")
+    engine, ordered = _engine(pack, received_at, request_types, events, timezone)
+    for event in ordered:
+        engine.apply(event)
+    return engine.result(now, at_risk_days)
+
+
+def check_extension(
+    pack: PolicyPack,
+    *,
+    received_at: datetime,
+    request_types: Sequence[str],
+    events: Sequence[ClockEvent],
+    at: datetime,
+    amount: int | None = None,
+    unit: Unit | None = None,
+    timezone: str | None = None,
+) -> ExtensionCheck:
+    """Would an extension granted at `at` be valid? Judged at `at`, as compute() will judge it."""
+    require_aware(at, "at")
+    engine, ordered = _engine(pack, received_at, request_types, events, timezone)
+    for event in ordered:
+        engine.apply(event)
+    return engine.judge_extension(at, amount, None if unit is None else Unit.parse(unit))[0]

@@ -1,0 +1,110 @@
+"""Render a ClockResult into the API contract's camelCase shapes (ISO strings, pack-local offsets)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from clocks.zones import zone
+
+if TYPE_CHECKING:
+    from clocks.result import ClockResult
+
+
+def _dt(value: datetime | None, tz_name: str) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(zone(tz_name)).isoformat()
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def clock_block(result: ClockResult) -> dict[str, Any]:
+    tz = result.timezone
+    return {
+        "policyPack": result.pack_id,
+        "policyVersion": result.pack_version,
+        "timezone": tz,
+        "state": result.state.value,
+        "startedAt": _dt(result.clock_starts_at, tz),
+        "baseDueDate": _d(result.base_due_date),
+        "dueDate": _d(result.due_date),
+        "dueAt": _dt(result.due_at, tz),
+        "acknowledgeBy": _d(result.acknowledge_by),
+        "acknowledgedAt": _dt(result.acknowledged_at, tz),
+        "daysRemaining": result.days_remaining,
+        "atRisk": result.at_risk,
+        "overdue": result.overdue,
+    }
+
+
+def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
+    tz = result.timezone
+    return {
+        "requestId": request_id,
+        "policyPack": {
+            "id": result.pack_id,
+            "version": result.pack_version,
+            "law": result.law,
+            "citation": result.citation,
+        },
+        "jurisdiction": result.jurisdiction,
+        "timezone": tz,
+        "receivedAt": _dt(result.received_at, tz),
+        "clockStartsAt": _dt(result.clock_starts_at, tz),
+        "period": result.period.as_dict(),
+        "baseDueDate": _d(result.base_due_date),
+        "dueDate": _d(result.due_date),
+        "dueAt": _dt(result.due_at, tz),
+        "provisional": result.provisional,
+        "extensions": [
+            {
+                "grantedAt": _dt(e.granted_at, tz),
+                "by": e.by,
+                "amount": e.amount,
+                "unit": e.unit.value,
+                "reason": e.reason,
+                "dueDateAfter": _d(e.due_date_after),
+            }
+            for e in result.extensions
+        ],
+        "pauses": [
+            {
+                "pausedAt": _dt(p.paused_at, tz),
+                "resumedAt": _dt(p.resumed_at, tz),
+                "reason": p.reason,
+                "effect": p.effect.value,
+            }
+            for p in result.pauses
+        ],
+        "segments": [
+            {
+                "kind": s.kind,
+                "start": _dt(s.start, tz),
+                "end": _dt(s.end, tz),
+                "days": s.days,
+                "note": s.note,
+                "rule": s.rule,
+            }
+            for s in result.segments
+        ],
+        "deadlines": [
+            {"kind": d.kind, "requestType": d.request_type, "dueDate": _d(d.due_date)}
+            for d in result.deadlines
+        ],
+        "adjustments": [
+            {"from": _d(a.from_date), "to": _d(a.to_date), "why": a.why, "reliedUpon": a.relied_upon}
+            for a in result.adjustments
+        ],
+        "acknowledgement": {"dueDate": _d(result.acknowledge_by), "at": _dt(result.acknowledged_at, tz)},
+        "state": result.state.value,
+        "daysRemaining": result.days_remaining,
+        "atRisk": result.at_risk,
+        "overdue": result.overdue,
+        "computedAt": _dt(result.computed_at, tz),
+        "excludedDays": result.excluded_days,
+        "holidaysReliedOn": [{"date": _d(day), "name": name} for day, name in result.holidays_relied_on],
+        "citations": list(result.citations),
+    }

@@ -1,0 +1,195 @@
+"""Policy packs: the versioned rules of one law, bound to one jurisdiction code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from clocks.types import Effect, EventKind, Period, Unit
+
+# Kind of period a rule describes. An appeal is simply one more kind, so the appeals feature
+# needs data, not engine changes.
+RESPONSE = "RESPONSE"
+APPEAL = "APPEAL"
+
+ROLL_RULES = ("NEXT_WORKING_DAY", "NEXT_BUSINESS_DAY_IF_HOLIDAY", "NONE")
+
+_REASON_OF_KIND: Mapping[EventKind, str] = MappingProxyType(
+    {
+        EventKind.CLARIFICATION_REQUESTED: "CLARIFICATION",
+        EventKind.CLARIFICATION_RECEIVED: "CLARIFICATION",
+        EventKind.VERIFICATION_REQUESTED: "VERIFICATION",
+        EventKind.VERIFICATION_RECEIVED: "VERIFICATION",
+        EventKind.AUTHORITY_REQUESTED: "AUTHORITY",
+        EventKind.AUTHORITY_SUBMITTED: "AUTHORITY",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRule:
+    kind: str  # RESPONSE | APPEAL
+    period: Period
+    citation: str
+    # Empty means "every request type not named by a more specific rule".
+    request_types: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "requestTypes": list(self.request_types) or ["*"],
+            **self.period.as_dict(),
+            "citation": self.citation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AckRule:
+    period: Period
+    request_types: tuple[str, ...]
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.period.as_dict(), "requestTypes": list(self.request_types), "citation": self.citation}
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRule:
+    max_total: Period
+    max_count: int | None
+    citation: str
+    # Types that cannot be extended (CCPA opt-out / limit sensitive).
+    excluded_types: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "maxTotal": self.max_total.as_dict(),
+            "maxCount": self.max_count,
+            "excludedRequestTypes": list(self.excluded_types),
+            "citation": self.citation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RollRule:
+    rule: str  # one of ROLL_RULES
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "citation": self.citation}
+
+
+@dataclass(frozen=True, slots=True)
+class EffectRule:
+    reason: str  # CLARIFICATION | VERIFICATION | AUTHORITY
+    effect: Effect
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "effect": self.effect.value, "citation": self.citation}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPack:
+    id: str
+    version: str
+    law: str
+    citation: str
+    jurisdiction: str
+    timezone: str
+    calendar_country: str | None  # None: weekends only (the EU-wide pack)
+    calendar_subdiv: str | None
+    periods: tuple[PeriodRule, ...]
+    roll: RollRule
+    effects: tuple[EffectRule, ...]
+    acknowledgement: AckRule | None = None
+    extension: ExtensionRule | None = None
+    # Citations of the product-wide counting rules (anchor, months, days, business days).
+    rule_citations: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule_citations", MappingProxyType(dict(self.rule_citations)))
+
+    @property
+    def calendar_label(self) -> str:
+        if self.calendar_country is None:
+            return self.jurisdiction
+        if self.calendar_subdiv:
+            return f"{self.calendar_country}-{self.calendar_subdiv}"
+        return self.calendar_country
+
+    def effect_rule(self, reason: str) -> EffectRule | None:
+        for rule in self.effects:
+            if rule.reason == reason:
+                return rule
+        return None
+
+    def effect_of(self, kind: EventKind) -> Effect:
+        reason = _REASON_OF_KIND.get(EventKind(kind))
+        rule = self.effect_rule(reason) if reason else None
+        return rule.effect if rule else Effect.NONE
+
+    def meaningful_event_kinds(self) -> frozenset[EventKind]:
+        kinds = {kind for kind in _REASON_OF_KIND if self.effect_of(kind) is not Effect.NONE}
+        if self.extendable:
+            kinds.add(EventKind.EXTENSION)
+        if self.acknowledgement is not None:
+            kinds.add(EventKind.ACKNOWLEDGED)
+        return frozenset(kinds)
+
+    @property
+    def extendable(self) -> bool:
+        return self.extension is not None
+
+    @property
+    def default_extension(self) -> tuple[int, Unit] | None:
+        if self.extension is None:
+            return None
+        return (self.extension.max_total.amount, self.extension.max_total.unit)
+
+    def is_extendable_type(self, request_type: str) -> bool:
+        return self.extension is not None and request_type not in self.extension.excluded_types
+
+    def period_rule(self, request_type: str, kind: str = RESPONSE) -> PeriodRule:
+        fallback = None
+        for rule in self.periods:
+            if rule.kind != kind:
+                continue
+            if request_type in rule.request_types:
+                return rule
+            if not rule.request_types and fallback is None:
+                fallback = rule
+        if fallback is None:
+            raise LookupError(f"{self.id} has no {kind} period for {request_type}")
+        return fallback
+
+    def period_for(self, request_type: str, kind: str = RESPONSE) -> Period:
+        return self.period_rule(request_type, kind).period
+
+    @property
+    def appeal_period(self) -> Period | None:
+        for rule in self.periods:
+            if rule.kind == APPEAL:
+                return rule.period
+        return None
+
+    def acknowledges(self, request_type: str) -> bool:
+        return self.acknowledgement is not None and request_type in self.acknowledgement.request_types
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "law": self.law,
+            "citation": self.citation,
+            "jurisdiction": self.jurisdiction,
+            "timezone": self.timezone,
+            "calendar": {"country": self.calendar_country, "subdiv": self.calendar_subdiv},
+            "periods": [rule.as_dict() for rule in self.periods],
+            "acknowledgement": self.acknowledgement.as_dict() if self.acknowledgement else None,
+            "extension": self.extension.as_dict() if self.extension else None,
+            "roll": self.roll.as_dict(),
+            "eventEffects": {rule.reason: rule.as_dict() for rule in self.effects},
+        }

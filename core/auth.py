@@ -1,0 +1,116 @@
+"""Bearer API keys, scopes and per-key rates."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions, throttling
+
+from .models import ApiKey, Org
+
+# officer can do everything intake can; integration reads.
+_IMPLIED = {"officer": {"officer", "intake"}, "intake": {"intake"}, "integration": {"integration"}, "export": {"export"}}
+READ_SCOPES = ("intake", "integration")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """What `request.user` is on the API: the key, its org and its effective scopes."""
+
+    key: ApiKey
+    org: Org
+    scopes: frozenset[str]
+
+    is_authenticated = True
+    is_active = True
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.key.prefix}"
+
+    @property
+    def pk(self) -> str:
+        return self.key.prefix
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def generate_key() -> tuple[str, str, str]:
+    """A new raw key and its (prefix, secret hash). The raw key is shown once and never stored."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return f"dsar_{prefix}_{secret}", prefix, _hash(secret)
+
+
+def effective_scopes(scopes: list[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for scope in scopes:
+        out |= _IMPLIED.get(scope, set())
+    return frozenset(out)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request) -> tuple[ApiPrincipal, ApiKey] | None:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api-key>'.")
+        parts = raw.strip().split("_", 2)
+        if len(parts) != 3 or parts[0] != "dsar" or len(parts[1]) > 16:
+            raise exceptions.AuthenticationFailed("Unknown API key.")
+        key = ApiKey.objects.select_related("org").filter(prefix=parts[1]).first()
+        if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
+            raise exceptions.AuthenticationFailed("Unknown API key.")
+        if key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            # At most one write a minute per key: "last used" is for humans, not an audit log.
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+        return ApiPrincipal(key=key, org=key.org, scopes=effective_scopes(key.scopes)), key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="dsar"'
+
+
+class HasScope(permissions.BasePermission):
+    """The view names the scopes that may call it (`required_scopes`, any one suffices)."""
+
+    def has_permission(self, request, view) -> bool:
+        principal = request.user
+        if not isinstance(principal, ApiPrincipal):
+            raise exceptions.NotAuthenticated("An API key is required: 'Authorization: Bearer <api-key>'.")
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # the view answers 405 next
+        by_method = getattr(view, "scopes_by_method", None)
+        required = by_method.get(request.method) if by_method else getattr(view, "required_scopes", None)
+        if required is None:
+            return False
+        if principal.scopes.isdisjoint(required):
+            raise exceptions.PermissionDenied(
+                f"This key lacks the scope for this action (needs one of: {', '.join(required)})."
+            )
+        return True
+
+
+class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
+    scope = "api_key"
+
+    def get_cache_key(self, request, view) -> str | None:
+        principal = request.user
+        if not isinstance(principal, ApiPrincipal):
+            return None
+        return f"throttle:api_key:{principal.key.prefix}"

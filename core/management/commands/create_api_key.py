@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from core.models import Org
+from core.services import api_key_create
+
+
+class Command(BaseCommand):
+    help = "Create an API key for an org; prints the raw key (shown once) on the last line."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--org", required=True, help="organisation id (org_...)")
+        parser.add_argument("--scopes", required=True, help="comma-separated: intake,officer,integration,export")
+        parser.add_argument("--name", default="")
+
+    def handle(self, *args, **options):
+        org = Org.objects.filter(pk=options["org"]).first()
+        if org is None:
+            raise CommandError(f"No organisation {options['org']!r}.")
+        scopes = [s.strip() for s in options["scopes"].split(",") if s.strip()]
+        try:
+            key, raw = api_key_create(org=org, scopes=scopes, name=options["name"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Key dsar_{key.prefix}_… for {org.name} with scopes {', '.join(key.scopes)} (shown once):")
+        self.stdout.write(raw)

@@ -1,0 +1,91 @@
+"""`manage.py serve`: the whole product on one machine.
+
+The web app runs under gunicorn. With no CELERY_BROKER_URL (the embedded mode) the background work —
+outbox relay, webhook deliveries with retries, deadline sweeps — runs beside it as a child process
+(`manage.py run_worker`), so nothing needs Redis. With a broker, only the web app runs here; start
+`celery -A dsar_project worker` and `celery -A dsar_project beat` separately.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+
+class Command(BaseCommand):
+    help = "Run the web app (gunicorn) and, in embedded mode, the background worker beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+        parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+        parser.add_argument("--no-background", action="store_true", help="do not start the embedded worker")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stderr.write(self.style.WARNING("Unapplied migrations: run `python manage.py migrate` first."))
+            sys.exit(2)
+        connection.close()  # gunicorn forks: no inherited connection
+
+        child: subprocess.Popen | None = None
+        if not settings.CELERY_BROKER_URL and not options["no_background"]:
+            manage = Path(settings.BASE_DIR) / "manage.py"
+            child = subprocess.Popen([sys.executable, str(manage), "run_worker"])  # noqa: S603
+            self.stdout.write(f"Embedded background worker started (pid {child.pid}).")
+        elif settings.CELERY_BROKER_URL:
+            self.stdout.write("Broker configured: run `celery -A dsar_project worker` and `celery -A dsar_project beat`.")
+
+        bind = f"{options['host']}:{options['port']}"
+        self.stdout.write(f"DSAR Core on http://{bind}/  (API /v1/, docs /v1/docs, admin /admin/)")
+        try:
+            _Gunicorn(
+                {
+                    "bind": bind,
+                    "workers": options["workers"],
+                    "threads": options["threads"],
+                    "worker_class": "gthread",
+                    "timeout": 60,
+                    "graceful_timeout": 10,
+                    "accesslog": "-",
+                    "errorlog": "-",
+                }
+            ).run()
+        finally:
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+
+class _Gunicorn:
+    """gunicorn's documented custom-application hook, built lazily so importing this module stays cheap."""
+
+    def __init__(self, options: dict[str, Any]):
+        from gunicorn.app.base import BaseApplication
+
+        from dsar_project.wsgi import application
+
+        class App(BaseApplication):
+            def load_config(self) -> None:
+                for key, value in options.items():
+                    self.cfg.set(key, value)
+
+            def load(self):
+                return application
+
+        self._app = App()
+
+    def run(self) -> None:
+        self._app.run()

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .ids import new_id
+
+SCOPES = ("intake", "officer", "integration", "export")
+
+
+def _org_id() -> str:
+    return new_id("org")
+
+
+class Org(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=_org_id, editable=False)
+    name = models.CharField(max_length=200)
+    at_risk_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A request due within this many days counts as at risk."
+    )
+    timezone_override = models.CharField(
+        max_length=64, blank=True, help_text="IANA zone that replaces the policy pack's zone for this org."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "organisation"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A bearer key `dsar_<prefix>_<secret>`: the prefix is the indexed lookup, only a SHA-256 of the secret is kept."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"dsar_{self.prefix}_… ({', '.join(self.scopes)})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Membership(models.Model):
+    """A staff user works for exactly one org; the admin shows that org's objects only."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="members")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.org}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST/PUT under an `Idempotency-Key`, stored in the same transaction as its work."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    body_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "key"], name="idempotency_unique_org_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -1,0 +1,13 @@
+"""Celery app: `celery -A dsar_project worker` / `celery -A dsar_project beat` when a broker is configured."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsar_project.settings")
+
+app = Celery("dsar_project", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+class OpenApiJsonView(SpectacularAPIView):
+    renderer_classes = [OpenApiJsonRenderer]
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+
+urlpatterns = [
+    path("v1/openapi.json", OpenApiJsonView.as_view(), name="schema"),
+    path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],
+                                                   permission_classes=[]), name="docs"),
+    path("v1/", include("requests_app.urls")),
+    path("v1/", include("notifications.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DSAR_SERVE_STATIC:
+    # Self-hosted installs often run without a front proxy; the admin's CSS/JS must still load.
+    urlpatterns.append(re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}))

@@ -1,0 +1,105 @@
+"""The one seam between the database and the pure `clocks` engine: rows in, values out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import clocks
+
+from .models import ClockState, DataSubjectRequest, TimelineEntry
+
+
+def clock_events(entries: Iterable[TimelineEntry]) -> list[clocks.ClockEvent]:
+    return [
+        clocks.ClockEvent(kind=clocks.EventKind(e.clock_event), occurred_at=e.at, data=e.data.get("clock", {}))
+        for e in entries
+        if e.clock_event
+    ]
+
+
+def pack_for(dsr: DataSubjectRequest) -> clocks.PolicyPack:
+    return clocks.get_pack(dsr.jurisdiction)
+
+
+def compute_clock(
+    dsr: DataSubjectRequest,
+    entries: Iterable[TimelineEntry],
+    *,
+    now: datetime,
+    extra: Iterable[clocks.ClockEvent] = (),
+) -> clocks.ClockResult:
+    return clocks.compute(
+        pack_for(dsr),
+        received_at=dsr.intake_received_at,
+        request_types=dsr.request_types,
+        events=[*clock_events(entries), *extra],
+        now=now,
+        timezone=dsr.org.timezone_override or None,
+        at_risk_days=dsr.org.at_risk_days,
+    )
+
+
+CLOCK_FIELDS = [
+    "clock_pack_id",
+    "clock_pack_version",
+    "clock_timezone",
+    "clock_state",
+    "clock_started_at",
+    "clock_base_due_date",
+    "clock_due_date",
+    "clock_due_at",
+    "clock_acknowledge_by",
+    "clock_acknowledged_at",
+    "clock_computed_at",
+    "clock_days_remaining",
+]
+
+
+def store_clock(dsr: DataSubjectRequest, result: clocks.ClockResult) -> None:
+    """Copy the result into the indexed columns (in memory; the caller saves with CLOCK_FIELDS)."""
+    dsr.clock_pack_id = result.pack_id
+    dsr.clock_pack_version = result.pack_version
+    dsr.clock_timezone = result.timezone
+    dsr.clock_state = str(result.state)
+    dsr.clock_started_at = result.clock_starts_at
+    dsr.clock_base_due_date = result.base_due_date
+    dsr.clock_due_date = result.due_date
+    dsr.clock_due_at = result.due_at
+    dsr.clock_acknowledge_by = result.acknowledge_by
+    dsr.clock_acknowledged_at = result.acknowledged_at
+    dsr.clock_computed_at = result.computed_at
+    dsr.clock_days_remaining = result.days_remaining
+
+
+def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) -> dict:
+    """The contract's clock block from the stored columns, with the time-dependent parts as of `now`."""
+    running = dsr.clock_state == ClockState.RUNNING
+    terminal = dsr.clock_state == ClockState.STOPPED
+    if running:
+        today = now.astimezone(ZoneInfo(dsr.clock_timezone)).date()
+        days_remaining = (dsr.clock_due_date - today).days
+        overdue = now > dsr.clock_due_at
+    else:
+        days_remaining = dsr.clock_days_remaining
+        overdue = not terminal and days_remaining < 0
+    return {
+        "policyPack": dsr.clock_pack_id,
+        "policyVersion": dsr.clock_pack_version,
+        "timezone": dsr.clock_timezone,
+        "state": dsr.clock_state,
+        "startedAt": _iso(dsr.clock_started_at, dsr.clock_timezone),
+        "baseDueDate": dsr.clock_base_due_date.isoformat(),
+        "dueDate": dsr.clock_due_date.isoformat(),
+        "dueAt": _iso(dsr.clock_due_at, dsr.clock_timezone),
+        "acknowledgeBy": dsr.clock_acknowledge_by.isoformat() if dsr.clock_acknowledge_by else None,
+        "acknowledgedAt": _iso(dsr.clock_acknowledged_at, dsr.clock_timezone),
+        "daysRemaining": days_remaining,
+        "atRisk": not terminal and days_remaining <= at_risk_days,
+        "overdue": overdue,
+    }
+
+
+def _iso(value: datetime | None, zone: str) -> str | None:
+    return value.astimezone(ZoneInfo(zone)).isoformat() if value else None

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_fsm as fsm
+from django.db import models
+from django.db.models import Q
+
+from core.ids import new_id
+from core.models import Org
+
+
+class Status(models.TextChoices):
+    RECEIVED = "RECEIVED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    AWAITING_CLARIFICATION = "AWAITING_CLARIFICATION"
+    REFUSED = "REFUSED"
+    CLOSED = "CLOSED"
+
+
+TERMINAL = (Status.REFUSED, Status.CLOSED)
+OPEN = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.AWAITING_CLARIFICATION)
+
+
+class Channel(models.TextChoices):
+    EMAIL = "EMAIL"
+    WEB_FORM = "WEB_FORM"
+    PHONE = "PHONE"
+    MAIL = "MAIL"
+    IN_PERSON = "IN_PERSON"
+    API = "API"
+    OTHER = "OTHER"
+
+
+class RequestType(models.TextChoices):
+    ACCESS = "ACCESS"
+    ERASURE = "ERASURE"
+    RECTIFICATION = "RECTIFICATION"
+    PORTABILITY = "PORTABILITY"
+    RESTRICTION = "RESTRICTION"
+    OBJECTION = "OBJECTION"
+    OPT_OUT_SALE = "OPT_OUT_SALE"
+    LIMIT_SENSITIVE = "LIMIT_SENSITIVE"
+
+
+class RequestorType(models.TextChoices):
+    DATA_SUBJECT = "DATA_SUBJECT"
+    AUTHORIZED_AGENT = "AUTHORIZED_AGENT"
+    PARENT_GUARDIAN = "PARENT_GUARDIAN"
+    LEGAL_REPRESENTATIVE = "LEGAL_REPRESENTATIVE"
+
+
+class VerificationStatus(models.TextChoices):
+    NOT_REQUESTED = "NOT_REQUESTED"
+    REQUESTED = "REQUESTED"
+    RECEIVED = "RECEIVED"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    AWAITING_START = "AWAITING_START"
+    STOPPED = "STOPPED"
+
+
+class OutcomeKind(models.TextChoices):
+    FULFILLED = "FULFILLED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    WITHDRAWN = "WITHDRAWN"
+    REFUSED = "REFUSED"
+
+
+def _request_id() -> str:
+    return new_id("req")
+
+
+class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
+    """One data subject request. Status changes only through the transitions below, called by services."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=_request_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="requests")
+    status = fsm.FSMField(choices=Status.choices, default=Status.RECEIVED, protected=True, max_length=32)
+    status_before_clarification = models.CharField(max_length=32, blank=True)
+
+    jurisdiction = models.CharField(max_length=8)
+    request_types = models.JSONField(default=list)
+    request_types_inferred = models.BooleanField(default=False)
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    raw_text = models.TextField()
+    intake_received_at = models.DateTimeField(help_text="When the organisation received it: the clock starts here.")
+    contact = models.CharField(max_length=320, blank=True)
+    source_evidence = models.JSONField(default=list, blank=True)
+
+    requestor = models.JSONField(null=True, blank=True)
+    requestor_name = models.CharField(max_length=200, blank=True)
+    requestor_email = models.CharField(max_length=320, blank=True)
+
+    verification_status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.NOT_REQUESTED
+    )
+    verification_method = models.CharField(max_length=100, blank=True)
+    verification_requested_at = models.DateTimeField(null=True, blank=True)
+    verification_received_at = models.DateTimeField(null=True, blank=True)
+
+    authority_requested_at = models.DateTimeField(null=True, blank=True)
+    authority_current = models.ForeignKey(
+        "authority.AuthorityEvidence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    outcome = models.JSONField(null=True, blank=True)
+
+    received_at = models.DateTimeField(help_text="When this system recorded the request.")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    # The clock as last computed (clocks.compute), kept in columns so the queue filters and sorts in SQL.
+    clock_pack_id = models.CharField(max_length=32)
+    clock_pack_version = models.CharField(max_length=16)
+    clock_timezone = models.CharField(max_length=64)
+    clock_state = models.CharField(max_length=16, choices=ClockState.choices, default=ClockState.RUNNING)
+    clock_started_at = models.DateTimeField()
+    clock_base_due_date = models.DateField()
+    clock_due_date = models.DateField()
+    clock_due_at = models.DateTimeField()
+    clock_acknowledge_by = models.DateField(null=True, blank=True)
+    clock_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    clock_computed_at = models.DateTimeField()
+    # While paused, awaiting start or stopped, daysRemaining is frozen at this value.
+    clock_days_remaining = models.IntegerField(default=0)
+    # Deadline sweeps: the due date for which `clock.at_risk` / `clock.overdue` was last emitted (never twice).
+    at_risk_notified_for = models.DateField(null=True, blank=True)
+    overdue_notified_for = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "data subject request"
+        ordering = ["clock_due_date", "id"]
+        indexes = [
+            models.Index(
+                fields=["org", "clock_due_date", "id"], name="dsr_open_due", condition=Q(status__in=OPEN)
+            ),
+            models.Index(fields=["org", "clock_due_date", "id"], name="dsr_due"),
+            models.Index(fields=["org", "created_at", "id"], name="dsr_created"),
+            models.Index(fields=["org", "intake_received_at", "id"], name="dsr_received"),
+            models.Index(fields=["org", "updated_at", "id"], name="dsr_updated"),
+            models.Index(fields=["org", "status", "id"], name="dsr_status"),
+            models.Index(fields=["org", "jurisdiction", "id"], name="dsr_jurisdiction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.jurisdiction}, {self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    # Transitions change fields in memory only; services lock, save, write the timeline and the outbox.
+    @fsm.transition(field=status, source=Status.RECEIVED, target=Status.ACKNOWLEDGED)
+    def acknowledge(self) -> None:
+        pass
+
+    @fsm.transition(field=status, source=[Status.RECEIVED, Status.ACKNOWLEDGED], target=Status.AWAITING_CLARIFICATION)
+    def request_clarification(self) -> None:
+        self.status_before_clarification = self.status
+
+    @fsm.transition(
+        field=status,
+        source=Status.AWAITING_CLARIFICATION,
+        target=fsm.RETURN_VALUE(Status.RECEIVED, Status.ACKNOWLEDGED),
+    )
+    def receive_clarification(self) -> str:
+        previous = self.status_before_clarification or Status.RECEIVED
+        self.status_before_clarification = ""
+        return previous
+
+    @fsm.transition(field=status, source=list(OPEN), target=Status.REFUSED)
+    def refuse(self, outcome: dict[str, Any]) -> None:
+        self.outcome = outcome
+
+    @fsm.transition(field=status, source=list(OPEN), target=Status.CLOSED)
+    def close(self, outcome: dict[str, Any]) -> None:
+        self.outcome = outcome
+
+
+class TimelineEntry(models.Model):
+    """Append-only: one row per action on a request. `at` is when it happened, `recorded_at` when we learnt it."""
+
+    id = models.CharField(primary_key=True, max_length=40, editable=False)
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="timeline")
+    org = models.ForeignKey(Org, on_delete=models.PROTECT)
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    notes = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # The clocks.EventKind this entry feeds to the clock, if any: the timeline is the clock's event log.
+    clock_event = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name_plural = "timeline entries"
+        ordering = ["request", "seq"]
+        constraints = [models.UniqueConstraint(fields=["request", "seq"], name="timeline_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} #{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Timeline entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Timeline entries cannot be deleted.")

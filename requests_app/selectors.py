@@ -1,0 +1,75 @@
+"""Reads. Every queryset starts from the caller's org: another org's id is simply not found."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from core.api import NotFound, ValidationFailed
+from core.models import Org
+
+from .filters import RequestFilter
+from .models import DataSubjectRequest, TimelineEntry
+
+
+def request_queryset(org: Org) -> QuerySet[DataSubjectRequest]:
+    return DataSubjectRequest.objects.filter(org=org).select_related("org", "authority_current")
+
+
+def request_get(*, org: Org, request_id: str) -> DataSubjectRequest:
+    try:
+        return request_queryset(org).get(pk=request_id)
+    except DataSubjectRequest.DoesNotExist:
+        raise NotFound("No such request in this organisation.") from None
+
+
+def request_list(
+    *, org: Org, now: datetime, filters: dict[str, Any], sort_field: str, descending: bool, offset: int, limit: int
+) -> tuple[list[DataSubjectRequest], int]:
+    filterset = RequestFilter(
+        data={k: v for k, v in filters.items() if v is not None}, queryset=request_queryset(org), now=now,
+        org_zone=org.timezone_override,
+    )
+    qs = filterset.qs
+    order = [f"-{sort_field}", "-id"] if descending else [sort_field, "id"]
+    total = qs.count()
+    rows = list(qs.order_by(*order)[offset : offset + limit])
+    return rows, total
+
+
+def timeline_list(*, org: Org, request_id: str) -> list[TimelineEntry]:
+    dsr = request_get(org=org, request_id=request_id)
+    return list(TimelineEntry.objects.filter(request=dsr).order_by("seq"))
+
+
+def encode_cursor(dsr: DataSubjectRequest) -> str:
+    raw = json.dumps([dsr.created_at.isoformat(), dsr.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, pk = json.loads(raw)
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        return at, str(pk)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationFailed.field("cursor", "Not a cursor this API returned.") from None
+
+
+def dsr_page(*, org: Org, cursor: str | None, limit: int) -> tuple[list[DataSubjectRequest], str | None]:
+    """Newest first, keyset-paginated on (created_at, id): stable while new requests arrive."""
+    qs = request_queryset(org).order_by("-created_at", "-id")
+    if cursor:
+        created, pk = _decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor

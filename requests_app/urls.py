@@ -1,0 +1,29 @@
+from django.urls import path
+
+from authority import apis as authority_apis
+
+from . import apis
+from .policy_apis import PolicyPackListApi
+
+urlpatterns = [
+    path("requests", apis.RequestCollectionApi.as_view(), name="requests"),
+    path("requests/capture", apis.RequestCaptureApi.as_view(), name="requests-capture"),
+    path("requests/<str:request_id>", apis.RequestDetailApi.as_view(), name="request-detail"),
+    path("requests/<str:request_id>/timeline", apis.RequestTimelineApi.as_view(), name="request-timeline"),
+    path("requests/<str:request_id>/clock/explain", apis.RequestClockExplainApi.as_view(), name="request-explain"),
+    path("requests/<str:request_id>/acknowledgements", apis.RequestAcknowledgeApi.as_view()),
+    path("requests/<str:request_id>/clarifications/request", apis.RequestClarificationRequestApi.as_view()),
+    path("requests/<str:request_id>/clarifications/receive", apis.RequestClarificationReceiveApi.as_view()),
+    path("requests/<str:request_id>/extensions", apis.RequestExtensionApi.as_view()),
+    path("requests/<str:request_id>/refusals", apis.RequestRefusalApi.as_view()),
+    path("requests/<str:request_id>/closures", apis.RequestClosureApi.as_view()),
+    path("requests/<str:request_id>/requestor", apis.RequestRequestorApi.as_view()),
+    path("requests/<str:request_id>/verification/request", apis.RequestVerificationRequestApi.as_view()),
+    path("requests/<str:request_id>/verification/receive", apis.RequestVerificationReceiveApi.as_view()),
+    path("requests/<str:request_id>/authority/request", authority_apis.AuthorityRequestApi.as_view()),
+    path("requests/<str:request_id>/authority/submit", authority_apis.AuthoritySubmitApi.as_view()),
+    path("requests/<str:request_id>/authority/approve", authority_apis.AuthorityApproveApi.as_view()),
+    path("requests/<str:request_id>/authority/reject", authority_apis.AuthorityRejectApi.as_view()),
+    path("dsr", apis.DsrListApi.as_view(), name="dsr-list"),
+    path("policy-packs", PolicyPackListApi.as_view(), name="policy-packs"),
+]

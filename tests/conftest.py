@@ -1,0 +1,142 @@
+"""The cast: an org with an officer key, an intake clerk, an integration and another org's officer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Client:
+    """An API client bound to one key; `.post_json` etc. return (status, parsed body)."""
+
+    api: object
+    org: object
+    key: object
+    raw: str
+
+    def _call(self, method: str, path: str, body=None, **headers):
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {self.raw}"}
+        kwargs.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+        fn = getattr(self.api, method)
+        if body is None:
+            response = fn(path, **kwargs)
+        else:
+            response = fn(path, data=body, format="json", **kwargs)
+        return response
+
+    def get(self, path: str, **headers):
+        return self._call("get", path, **headers)
+
+    def post(self, path: str, body=None, **headers):
+        return self._call("post", path, {} if body is None else body, **headers)
+
+    def put(self, path: str, body=None, **headers):
+        return self._call("put", path, body, **headers)
+
+    def delete(self, path: str, **headers):
+        return self._call("delete", path, **headers)
+
+
+def _client(org, scopes):
+    from rest_framework.test import APIClient
+
+    from core.services import api_key_create
+
+    key, raw = api_key_create(org=org, scopes=scopes)
+    return Client(api=APIClient(), org=org, key=key, raw=raw)
+
+
+@pytest.fixture
+def org(db):
+    from core.services import org_create
+
+    return org_create(name="Acme Ltd")
+
+
+@pytest.fixture
+def other_org(db):
+    from core.services import org_create
+
+    return org_create(name="Globex Corp")
+
+
+@pytest.fixture
+def officer(org):
+    return _client(org, ["officer"])
+
+
+@pytest.fixture
+def intake_clerk(org):
+    return _client(org, ["intake"])
+
+
+@pytest.fixture
+def integration_client(org):
+    return _client(org, ["integration"])
+
+
+@pytest.fixture
+def other_org_client(other_org):
+    return _client(other_org, ["officer", "integration", "intake", "export"])
+
+
+def intake_body(**overrides):
+    body = {
+        "jurisdiction": "GB",
+        "intakeSource": {
+            "channel": "EMAIL",
+            "rawText": "Please send me a copy of all personal data you hold about me.",
+            "receivedAt": "2026-03-31T09:12:00Z",
+            "contact": "jane@example.org",
+        },
+        "requestor": {"type": "DATA_SUBJECT", "name": "Jane Doe", "email": "jane@example.org", "relation": "SELF"},
+        "requestTypes": ["ACCESS"],
+    }
+    for key, value in overrides.items():
+        if key in ("channel", "rawText", "receivedAt", "contact", "sourceEvidence"):
+            body["intakeSource"][key] = value
+        elif value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+@pytest.fixture
+def make_request(officer):
+    """Create a request through the API as the officer; returns the Request resource."""
+
+    def make(**overrides):
+        response = officer.post("/v1/requests", intake_body(**overrides))
+        assert response.status_code == 202, response.content
+        return response.json()["data"]["request"]
+
+    return make
+
+
+@pytest.fixture
+def intake():
+    """`intake(**overrides)` builds a valid intake body (GB, access, received 2026-03-31T09:12Z)."""
+    return intake_body
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres`-marked tests run when the suite runs on PostgreSQL (CI's second pass), not on SQLite."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if on_postgres:
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
