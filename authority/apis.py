@@ -14,7 +14,7 @@ from .serializers import (
 )
 
 
-def _submit(*, evidenceArtifacts: list, status: str, verifiedAt: Any = None, **kw: Any) -> ActionResult:  # noqa: N803
+def _submit(*, evidenceArtifacts: list, status: str, verifiedAt: Any = None, **kw: Any) -> ActionResult:
     return services.authority_submit(
         evidence_artifacts=[dict(a) for a in evidenceArtifacts], status=status, verified_at=verifiedAt, **kw
     )

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import AwareDateTimeField, NotesMixin, OccurredAtMixin, StrictSerializer
+from core.serializers import (
+    AwareDateTimeField,
+    NotesMixin,
+    OccurredAtMixin,
+    StrictCharField,
+    StrictSerializer,
+)
 from requests_app.serializers import ArtifactSerializer
 
 
@@ -21,4 +27,4 @@ class AuthorityApproveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
 
 
 class AuthorityRejectSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")

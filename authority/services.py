@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import clocks
-
 from core.models import Org
 from requests_app.models import DataSubjectRequest, TimelineEntry
 from requests_app.services import ActionResult, Change, invalid_action, request_action
@@ -18,37 +17,87 @@ from requests_app.services import ActionResult, Change, invalid_action, request_
 from .models import AuthorityEvidence, AuthorityStatus
 
 
-def authority_request(*, org: Org, request_id: str, actor: str, notes: str = "",
-                      occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def authority_request(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.authority_requested_at = at
-        return Change(event_type="authority.requested", fields=["authority_requested_at"],
-                      clock_event=clocks.EventKind.AUTHORITY_REQUESTED)
+        return Change(
+            event_type="authority.requested",
+            fields=["authority_requested_at"],
+            clock_event=clocks.EventKind.AUTHORITY_REQUESTED,
+        )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="authority.request", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="authority.request",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def authority_submit(*, org: Org, request_id: str, actor: str, evidence_artifacts: list[dict[str, Any]],
-                     status: str, verified_at: datetime | None = None, occurred_at: datetime | None = None,
-                     now: datetime | None = None) -> ActionResult:
+def authority_submit(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    evidence_artifacts: list[dict[str, Any]],
+    status: str,
+    verified_at: datetime | None = None,
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         evidence = AuthorityEvidence.objects.create(
-            org_id=dsr.org_id, request=dsr, evidence_artifacts=evidence_artifacts, status=status,
-            verified_at=verified_at, submitted_at=at,
+            org_id=dsr.org_id,
+            request=dsr,
+            evidence_artifacts=evidence_artifacts,
+            status=status,
+            verified_at=verified_at,
+            submitted_at=at,
         )
         dsr.authority_current = evidence
-        return Change(event_type="authority.submitted", fields=["authority_current"],
-                      clock_event=clocks.EventKind.AUTHORITY_SUBMITTED,
-                      data={"evidenceId": evidence.pk, "status": status, "artifacts": len(evidence_artifacts)})
+        return Change(
+            event_type="authority.submitted",
+            fields=["authority_current"],
+            clock_event=clocks.EventKind.AUTHORITY_SUBMITTED,
+            data={"evidenceId": evidence.pk, "status": status, "artifacts": len(evidence_artifacts)},
+        )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="authority.submit", step=step,
-                          occurred_at=occurred_at, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="authority.submit",
+        step=step,
+        occurred_at=occurred_at,
+        now=now,
+    )
 
 
-def _decide(*, org: Org, request_id: str, actor: str, action: str, decision: str, event_type: str,
-            reason: str = "", notes: str = "", occurred_at: datetime | None = None,
-            now: datetime | None = None) -> ActionResult:
+def _decide(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    action: str,
+    decision: str,
+    event_type: str,
+    reason: str = "",
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         evidence = dsr.authority_current
         if evidence is None or evidence.status != AuthorityStatus.PENDING:
@@ -62,19 +111,59 @@ def _decide(*, org: Org, request_id: str, actor: str, action: str, decision: str
         evidence.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "verified_at"])
         return Change(event_type=event_type, data={"evidenceId": evidence.pk, "reason": reason})
 
-    return request_action(org=org, request_id=request_id, actor=actor, action=action, step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action=action,
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def authority_approve(*, org: Org, request_id: str, actor: str, notes: str = "",
-                      occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
-    return _decide(org=org, request_id=request_id, actor=actor, action="authority.approve",
-                   decision=AuthorityStatus.VERIFIED, event_type="authority.approved", notes=notes,
-                   occurred_at=occurred_at, now=now)
+def authority_approve(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
+    return _decide(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="authority.approve",
+        decision=AuthorityStatus.VERIFIED,
+        event_type="authority.approved",
+        notes=notes,
+        occurred_at=occurred_at,
+        now=now,
+    )
 
 
-def authority_reject(*, org: Org, request_id: str, actor: str, reason: str = "", notes: str = "",
-                     occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
-    return _decide(org=org, request_id=request_id, actor=actor, action="authority.reject",
-                   decision=AuthorityStatus.REJECTED, event_type="authority.rejected", reason=reason,
-                   notes=notes, occurred_at=occurred_at, now=now)
+def authority_reject(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    reason: str = "",
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
+    return _decide(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="authority.reject",
+        decision=AuthorityStatus.REJECTED,
+        event_type="authority.rejected",
+        reason=reason,
+        notes=notes,
+        occurred_at=occurred_at,
+        now=now,
+    )

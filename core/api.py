@@ -1,7 +1,8 @@
 """The contract's envelope: one renderer, one parser, one exception handler.
 
 Success: ``{"ok": true, "data": ..., "contractVersion": "v1.0"}``.
-Error:   ``{"ok": false, "error": {"code", "message", "details": [{"field", "message"}]}, "contractVersion": "v1.0"}``.
+Error:   ``{"ok": false, "error": {"code", "message", "details": [{"field", "message"}]},
+"contractVersion": "v1.0"}``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ class InvalidTransition(ApiError):
         allowed = sorted(allowed)
         super().__init__(
             message,
-            details=[{"field": "action", "message": f"allowed now: {a}", "allowedAction": a} for a in allowed],
+            details=[
+                {"field": "action", "message": f"allowed now: {a}", "allowedAction": a} for a in allowed
+            ],
         )
         self.allowed = allowed
 
@@ -132,7 +135,12 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         details = flatten_errors(raw)
         code, status_code, message = "validation_error", 400, _summary(details)
     elif isinstance(exc, exceptions.ParseError):
-        code, status_code, message, details = "malformed_json", 400, f"The body is not valid JSON: {exc.detail}", []
+        code, status_code, message, details = (
+            "malformed_json",
+            400,
+            f"The body is not valid JSON: {exc.detail}",
+            [],
+        )
     elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         code, status_code, details = "unauthenticated", 401, []
         message = str(exc.detail)
@@ -177,7 +185,9 @@ class EnvelopeRenderer(JSONRenderer):
 
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code < 400 and not getattr(response, "raw_body", False):
             data = {"ok": True, "data": data, "contractVersion": CONTRACT_VERSION}

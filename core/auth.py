@@ -14,7 +14,12 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from .models import ApiKey, Org
 
 # officer can do everything intake can; integration reads.
-_IMPLIED = {"officer": {"officer", "intake"}, "intake": {"intake"}, "integration": {"integration"}, "export": {"export"}}
+_IMPLIED = {
+    "officer": {"officer", "intake"},
+    "intake": {"intake"},
+    "integration": {"integration"},
+    "export": {"export"},
+}
 READ_SCOPES = ("intake", "integration")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 

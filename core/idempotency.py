@@ -39,7 +39,9 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
             "This Idempotency-Key was already used with a different request body or endpoint.",
             details=[{"field": "Idempotency-Key", "message": "reused with a different request"}],
         )
-    response = HttpResponse(bytes(record.response_body), status=record.status_code, content_type="application/json")
+    response = HttpResponse(
+        bytes(record.response_body), status=record.status_code, content_type="application/json"
+    )
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -52,7 +54,9 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
             return view_method(self, request, *args, **kwargs)
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise ValidationFailed.field("Idempotency-Key", f"Must be 1–{MAX_KEY_LENGTH} printable characters.")
+            raise ValidationFailed.field(
+                "Idempotency-Key", f"Must be 1-{MAX_KEY_LENGTH} printable characters."
+            )
         org = request.user.org
         fingerprint = _fingerprint(request)
         cutoff = timezone.now() - timedelta(hours=settings.DSAR_IDEMPOTENCY_TTL_HOURS)
@@ -65,13 +69,18 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
                     existing.delete()
                 # Insert first: a concurrent twin waits on the unique index (PostgreSQL) or at BEGIN (SQLite).
                 record = IdempotencyRecord.objects.create(
-                    org=org, key=key, method=request.method, path=request.path[:500],
-                    body_sha256=fingerprint, status_code=0, response_body=b"",
+                    org=org,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:500],
+                    body_sha256=fingerprint,
+                    status_code=0,
+                    response_body=b"",
                 )
                 try:
                     with transaction.atomic():
                         response = view_method(self, request, *args, **kwargs)
-                except Exception as exc:  # noqa: BLE001 - DRF re-raises what it cannot map (a 5xx: nothing stored)
+                except Exception as exc:
                     response = self.handle_exception(exc)
                 body = render_envelope(response.data, response.status_code)
                 record.status_code = response.status_code

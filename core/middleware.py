@@ -33,7 +33,9 @@ class ApiErrorMiddleware:
 
         if length.isdigit() and int(length) > settings.DSAR_MAX_BODY_BYTES:
             return error_json_response(
-                413, "payload_too_large", f"The body is over the limit of {settings.DSAR_MAX_BODY_BYTES} bytes."
+                413,
+                "payload_too_large",
+                f"The body is over the limit of {settings.DSAR_MAX_BODY_BYTES} bytes.",
             )
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")

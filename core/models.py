@@ -32,7 +32,10 @@ class Org(models.Model):
 
 
 class ApiKey(models.Model):
-    """A bearer key `dsar_<prefix>_<secret>`: the prefix is the indexed lookup, only a SHA-256 of the secret is kept."""
+    """A bearer key `dsar_<prefix>_<secret>`.
+
+    The prefix is the indexed lookup; only a SHA-256 of the secret is kept.
+    """
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, blank=True)
@@ -66,7 +69,7 @@ class Membership(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST/PUT under an `Idempotency-Key`, stored in the same transaction as its work."""
+    """The first response to a POST/PUT under an `Idempotency-Key`, stored with its work."""
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE)
     key = models.CharField(max_length=255)

@@ -45,7 +45,7 @@ def envelope_postprocessing_hook(result: dict[str, Any], generator: Any, request
     }
     error_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
+        for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]

@@ -21,7 +21,7 @@ class StrictSerializer(serializers.Serializer):
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an explicit offset; a naive timestamp is ambiguous for a legal clock, so it is refused."""
+    """ISO 8601 with an explicit offset: a naive timestamp is ambiguous for a legal clock."""
 
     default_error_messages = {"naive": "Must be ISO 8601 with a UTC offset, e.g. 2026-03-31T09:12:00Z."}
 
@@ -37,9 +37,27 @@ def _has_offset(value: str) -> bool:
     return tail.endswith(("Z", "z")) or "+" in tail or "-" in tail
 
 
+class StrictCharField(serializers.CharField):
+    """JSON strings only: DRF's CharField would quietly turn 42 or true into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """JSON integers only (not "5", 5.5 or true)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OccurredAtMixin(serializers.Serializer):
     occurredAt = AwareDateTimeField(required=False, allow_null=True)
 
 
 class NotesMixin(serializers.Serializer):
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    notes = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")

@@ -15,8 +15,11 @@ class OpenApiJsonView(SpectacularAPIView):
 
 urlpatterns = [
     path("v1/openapi.json", OpenApiJsonView.as_view(), name="schema"),
-    path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],
-                                                   permission_classes=[]), name="docs"),
+    path(
+        "v1/docs",
+        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
+    ),
     path("v1/", include("requests_app.urls")),
     path("v1/", include("notifications.urls")),
     path("admin/", admin.site.urls),

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import clocks
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import clocks
 from core.auth import READ_SCOPES
 from core.idempotency import idempotent
 
@@ -75,7 +75,9 @@ class RequestCollectionApi(APIView):
     def post(self, request) -> Response:
         return _create(request, with_due_context=False)
 
-    @extend_schema(parameters=[s.RequestListQuerySerializer], responses={200: dict}, operation_id="requests_list")
+    @extend_schema(
+        parameters=[s.RequestListQuerySerializer], responses={200: dict}, operation_id="requests_list"
+    )
     def get(self, request) -> Response:
         query = validated(s.RequestListQuerySerializer, request.query_params.dict())
         now = timezone.now()
@@ -147,7 +149,11 @@ class LifecycleApi(APIView):
         data = validated(self.input_serializer, request.data)
         occurred_at = data.pop("occurredAt", None)
         result = type(self).perform(
-            org=request.user.org, request_id=request_id, actor=request.user.actor, occurred_at=occurred_at, **data
+            org=request.user.org,
+            request_id=request_id,
+            actor=request.user.actor,
+            occurred_at=occurred_at,
+            **data,
         )
         return Response(lifecycle_payload(result), status=202)
 
@@ -156,14 +162,14 @@ class LifecycleApi(APIView):
         return self.handle_action(request, request_id)
 
 
-def _extend(*, extendBy: dict | None = None, **kw: Any) -> services.ActionResult:  # noqa: N803
+def _extend(*, extendBy: dict | None = None, **kw: Any) -> services.ActionResult:
     amount = unit = None
     if extendBy:
         amount, unit = extendBy["amount"], clocks.Unit.parse(extendBy["unit"])
     return services.request_extend(amount=amount, unit=unit, **kw)
 
 
-def _requestor(*, type: str, **kw: Any) -> services.ActionResult:  # noqa: A002
+def _requestor(*, type: str, **kw: Any) -> services.ActionResult:
     fields = {k: kw.pop(k, None) for k in ("name", "email", "relation")}
     return services.request_requestor_set(requestor=s.requestor_snapshot({"type": type, **fields}), **kw)
 

@@ -13,7 +13,9 @@ from .models import ClockState, DataSubjectRequest, TimelineEntry
 
 def clock_events(entries: Iterable[TimelineEntry]) -> list[clocks.ClockEvent]:
     return [
-        clocks.ClockEvent(kind=clocks.EventKind(e.clock_event), occurred_at=e.at, data=e.data.get("clock", {}))
+        clocks.ClockEvent(
+            kind=clocks.EventKind(e.clock_event), occurred_at=e.at, data=e.data.get("clock", {})
+        )
         for e in entries
         if e.clock_event
     ]

@@ -4,9 +4,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import clocks
 import django_filters
 from django.db.models import Q, QuerySet
+
+import clocks
 
 from .models import OPEN, DataSubjectRequest
 

@@ -88,7 +88,9 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
     raw_text = models.TextField()
-    intake_received_at = models.DateTimeField(help_text="When the organisation received it: the clock starts here.")
+    intake_received_at = models.DateTimeField(
+        help_text="When the organisation received it: the clock starts here."
+    )
     contact = models.CharField(max_length=320, blank=True)
     source_evidence = models.JSONField(default=list, blank=True)
 
@@ -128,7 +130,7 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     clock_computed_at = models.DateTimeField()
     # While paused, awaiting start or stopped, daysRemaining is frozen at this value.
     clock_days_remaining = models.IntegerField(default=0)
-    # Deadline sweeps: the due date for which `clock.at_risk` / `clock.overdue` was last emitted (never twice).
+    # Deadline sweeps: the due date `clock.at_risk` / `clock.overdue` was last emitted for (never twice).
     at_risk_notified_for = models.DateField(null=True, blank=True)
     overdue_notified_for = models.DateField(null=True, blank=True)
 
@@ -159,7 +161,9 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     def acknowledge(self) -> None:
         pass
 
-    @fsm.transition(field=status, source=[Status.RECEIVED, Status.ACKNOWLEDGED], target=Status.AWAITING_CLARIFICATION)
+    @fsm.transition(
+        field=status, source=[Status.RECEIVED, Status.ACKNOWLEDGED], target=Status.AWAITING_CLARIFICATION
+    )
     def request_clarification(self) -> None:
         self.status_before_clarification = self.status
 
@@ -183,7 +187,7 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
 
 
 class TimelineEntry(models.Model):
-    """Append-only: one row per action on a request. `at` is when it happened, `recorded_at` when we learnt it."""
+    """Append-only: one row per action. `at` is when it happened, `recorded_at` when we learnt of it."""
 
     id = models.CharField(primary_key=True, max_length=40, editable=False)
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.PROTECT, related_name="timeline")

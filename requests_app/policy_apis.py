@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import clocks
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import clocks
 from core.auth import READ_SCOPES
 
 

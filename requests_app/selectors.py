@@ -29,10 +29,19 @@ def request_get(*, org: Org, request_id: str) -> DataSubjectRequest:
 
 
 def request_list(
-    *, org: Org, now: datetime, filters: dict[str, Any], sort_field: str, descending: bool, offset: int, limit: int
+    *,
+    org: Org,
+    now: datetime,
+    filters: dict[str, Any],
+    sort_field: str,
+    descending: bool,
+    offset: int,
+    limit: int,
 ) -> tuple[list[DataSubjectRequest], int]:
     filterset = RequestFilter(
-        data={k: v for k, v in filters.items() if v is not None}, queryset=request_queryset(org), now=now,
+        data={k: v for k, v in filters.items() if v is not None},
+        queryset=request_queryset(org),
+        now=now,
         org_zone=org.timezone_override,
     )
     qs = filterset.qs

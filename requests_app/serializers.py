@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.serializers import AwareDateTimeField, NotesMixin, OccurredAtMixin, StrictSerializer
+from core.serializers import (
+    AwareDateTimeField,
+    NotesMixin,
+    OccurredAtMixin,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 
 from .models import Channel, OutcomeKind, RequestorType, RequestType
 
@@ -10,28 +17,28 @@ _TEXT = 10_000
 
 
 class EvidenceSerializer(StrictSerializer):
-    kind = serializers.CharField(max_length=64)
-    value = serializers.CharField(max_length=2_000)
+    kind = StrictCharField(max_length=64)
+    value = StrictCharField(max_length=2_000)
 
 
 class IntakeSourceSerializer(StrictSerializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
-    rawText = serializers.CharField(max_length=200_000, trim_whitespace=False)
+    rawText = StrictCharField(max_length=200_000, trim_whitespace=False)
     receivedAt = AwareDateTimeField()
-    contact = serializers.CharField(required=False, allow_blank=True, max_length=320, default="")
+    contact = StrictCharField(required=False, allow_blank=True, max_length=320, default="")
     sourceEvidence = EvidenceSerializer(many=True, required=False, default=list)
 
 
 class RequestorSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=RequestorType.choices)
-    name = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=200)
+    name = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=200)
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True, max_length=320)
-    relation = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+    relation = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 
 
 class ArtifactSerializer(StrictSerializer):
-    kind = serializers.CharField(max_length=64)
-    uri = serializers.CharField(max_length=2_000)
+    kind = StrictCharField(max_length=64)
+    uri = StrictCharField(max_length=2_000)
 
 
 class AuthorityInputSerializer(StrictSerializer):
@@ -41,13 +48,16 @@ class AuthorityInputSerializer(StrictSerializer):
 
 
 class IntakeSerializer(StrictSerializer):
-    jurisdiction = serializers.CharField(max_length=8)
+    jurisdiction = StrictCharField(max_length=8)
     intakeSource = IntakeSourceSerializer()
     requestor = RequestorSerializer(required=False, allow_null=True)
     authority = AuthorityInputSerializer(required=False, allow_null=True)
     receivedAt = AwareDateTimeField(required=False, allow_null=True)
     requestTypes = serializers.ListField(
-        child=serializers.ChoiceField(choices=RequestType.choices), required=False, allow_null=True, max_length=8
+        child=serializers.ChoiceField(choices=RequestType.choices),
+        required=False,
+        allow_null=True,
+        max_length=8,
     )
 
 
@@ -75,7 +85,7 @@ class AcknowledgeSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
 
 
 class ClarificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    message = serializers.CharField(max_length=_TEXT)
+    message = StrictCharField(max_length=_TEXT)
 
 
 class ClarificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -84,22 +94,24 @@ class ClarificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializ
 
 class ExtendBySerializer(StrictSerializer):
     unit = serializers.ChoiceField(choices=["DAYS", "MONTHS"])
-    amount = serializers.IntegerField(min_value=1, max_value=366)
+    amount = StrictIntegerField(min_value=1, max_value=366)
 
 
 class ExtensionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    reason = serializers.CharField(max_length=_TEXT)
+    reason = StrictCharField(max_length=_TEXT)
     extendBy = ExtendBySerializer(required=False, allow_null=True)
 
 
 class RefusalSerializer(OccurredAtMixin, StrictSerializer):
-    message = serializers.CharField(required=False, allow_blank=True, max_length=_TEXT, default="")
-    rationale = serializers.CharField(required=False, allow_blank=True, max_length=_TEXT, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=_TEXT, default="")
+    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
+    rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
 
     def validate(self, attrs: dict) -> dict:
         if not (attrs.get("message") or attrs.get("rationale") or attrs.get("reason")):
-            raise serializers.ValidationError({"reason": ["Give at least one of reason, message or rationale."]})
+            raise serializers.ValidationError(
+                {"reason": ["Give at least one of reason, message or rationale."]}
+            )
         return attrs
 
 
@@ -116,7 +128,7 @@ class RequestorUpdateSerializer(OccurredAtMixin, RequestorSerializer):
 
 
 class VerificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    method = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    method = StrictCharField(required=False, allow_blank=True, max_length=100, default="")
 
 
 class VerificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import clocks
 import django_fsm as fsm
 from django.db import transaction
 from django.utils import timezone
 
+import clocks
 from authority.models import AuthorityEvidence
 from core.api import InvalidTransition, NotFound, ValidationFailed
 from core.ids import new_id
@@ -96,11 +96,14 @@ def allowed_actions(dsr: DataSubjectRequest) -> list[str]:
 def invalid_action(dsr: DataSubjectRequest, action: str, why: str = "") -> InvalidTransition:
     if dsr.status not in OPEN:
         why = why or f"The request is {dsr.status}; no further action is possible."
-    return InvalidTransition(why or f"'{action}' is not allowed while the request is {dsr.status}.",
-                             allowed=allowed_actions(dsr))
+    return InvalidTransition(
+        why or f"'{action}' is not allowed while the request is {dsr.status}.", allowed=allowed_actions(dsr)
+    )
 
 
-def _occurred_at(value: datetime | None, *, now: datetime, latest: datetime, field_name: str = "occurredAt") -> datetime:
+def _occurred_at(
+    value: datetime | None, *, now: datetime, latest: datetime, field_name: str = "occurredAt"
+) -> datetime:
     if value is None:
         return max(now, latest)
     if timezone.is_naive(value):
@@ -178,8 +181,16 @@ def request_action(
             data={"requestId": dsr.id, "request": request_resource(dsr, now=now)},
         )
     return ActionResult(
-        request=dsr, action=action, from_status=before, to_status=dsr.status, at=at, actor=actor,
-        clock=result, entry=entry, event_ids=[event.id], now=now,
+        request=dsr,
+        action=action,
+        from_status=before,
+        to_status=dsr.status,
+        at=at,
+        actor=actor,
+        clock=result,
+        entry=entry,
+        event_ids=[event.id],
+        now=now,
     )
 
 
@@ -289,20 +300,43 @@ def request_create(
 # --- lifecycle ----------------------------------------------------------------------------------------------
 
 
-def request_acknowledge(*, org: Org, request_id: str, actor: str, notes: str = "",
-                        occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_acknowledge(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         if not fsm.can_proceed(dsr.acknowledge):
             raise invalid_action(dsr, "acknowledge", "Only a request in RECEIVED can be acknowledged.")
         dsr.acknowledge()
         return Change(event_type="request.acknowledged", clock_event=clocks.EventKind.ACKNOWLEDGED)
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="acknowledge", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="acknowledge",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_clarification_request(*, org: Org, request_id: str, actor: str, message: str, notes: str = "",
-                                  occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_clarification_request(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    message: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         if not fsm.can_proceed(dsr.request_clarification):
             raise invalid_action(dsr, "clarification.request", "A clarification is already awaited.")
@@ -314,12 +348,27 @@ def request_clarification_request(*, org: Org, request_id: str, actor: str, mess
             data={"message": message},
         )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="clarification.request", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="clarification.request",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_clarification_receive(*, org: Org, request_id: str, actor: str, notes: str = "",
-                                  occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_clarification_receive(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         if not fsm.can_proceed(dsr.receive_clarification):
             raise invalid_action(dsr, "clarification.receive", "No clarification is awaited.")
@@ -330,13 +379,30 @@ def request_clarification_receive(*, org: Org, request_id: str, actor: str, note
             clock_event=clocks.EventKind.CLARIFICATION_RECEIVED,
         )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="clarification.receive", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="clarification.receive",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_extend(*, org: Org, request_id: str, actor: str, reason: str, amount: int | None = None,
-                   unit: clocks.Unit | None = None, notes: str = "", occurred_at: datetime | None = None,
-                   now: datetime | None = None) -> ActionResult:
+def request_extend(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    reason: str,
+    amount: int | None = None,
+    unit: clocks.Unit | None = None,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         pack = pack_for(dsr)
         if not pack.extendable:
@@ -361,57 +427,146 @@ def request_extend(*, org: Org, request_id: str, actor: str, reason: str, amount
             data={"reason": reason},
         )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="extend", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="extend",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_refuse(*, org: Org, request_id: str, actor: str, reason: str = "", message: str = "",
-                   rationale: str = "", occurred_at: datetime | None = None,
-                   now: datetime | None = None) -> ActionResult:
+def request_refuse(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    reason: str = "",
+    message: str = "",
+    rationale: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     if not (reason or message or rationale):
-        raise ValidationFailed("A refusal needs at least one of reason, message or rationale.",
-                               details=[{"field": "reason", "message": "reason, message or rationale is required"}])
+        raise ValidationFailed(
+            "A refusal needs at least one of reason, message or rationale.",
+            details=[{"field": "reason", "message": "reason, message or rationale is required"}],
+        )
 
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
-        dsr.refuse({"kind": "REFUSED", "reason": reason or None, "message": message or None,
-                    "rationale": rationale or None, "at": at.isoformat()})
-        return Change(event_type="request.refused", fields=["outcome"], clock_event=clocks.EventKind.STOPPED,
-                      clock_data={"reason": "REFUSED"}, data={"reason": reason, "message": message,
-                                                               "rationale": rationale})
+        dsr.refuse(
+            {
+                "kind": "REFUSED",
+                "reason": reason or None,
+                "message": message or None,
+                "rationale": rationale or None,
+                "at": at.isoformat(),
+            }
+        )
+        return Change(
+            event_type="request.refused",
+            fields=["outcome"],
+            clock_event=clocks.EventKind.STOPPED,
+            clock_data={"reason": "REFUSED"},
+            data={"reason": reason, "message": message, "rationale": rationale},
+        )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="refuse", step=step,
-                          occurred_at=occurred_at, notes=rationale, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="refuse",
+        step=step,
+        occurred_at=occurred_at,
+        notes=rationale,
+        now=now,
+    )
 
 
-def request_close(*, org: Org, request_id: str, actor: str, outcome: str = "FULFILLED", notes: str = "",
-                  occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_close(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    outcome: str = "FULFILLED",
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
-        dsr.close({"kind": outcome, "reason": None, "message": notes or None, "rationale": None,
-                   "at": at.isoformat()})
-        return Change(event_type="request.closed", fields=["outcome"], clock_event=clocks.EventKind.STOPPED,
-                      clock_data={"reason": "CLOSED"}, data={"outcome": outcome})
+        dsr.close(
+            {
+                "kind": outcome,
+                "reason": None,
+                "message": notes or None,
+                "rationale": None,
+                "at": at.isoformat(),
+            }
+        )
+        return Change(
+            event_type="request.closed",
+            fields=["outcome"],
+            clock_event=clocks.EventKind.STOPPED,
+            clock_data={"reason": "CLOSED"},
+            data={"outcome": outcome},
+        )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="close", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="close",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_requestor_set(*, org: Org, request_id: str, actor: str, requestor: dict[str, Any],
-                          occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_requestor_set(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    requestor: dict[str, Any],
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         previous = dsr.requestor
         dsr.requestor = requestor
         dsr.requestor_name = requestor.get("name") or ""
         dsr.requestor_email = requestor.get("email") or ""
-        return Change(event_type="request.requestor_changed",
-                      fields=["requestor", "requestor_name", "requestor_email"],
-                      data={"previous": previous, "requestor": requestor})
+        return Change(
+            event_type="request.requestor_changed",
+            fields=["requestor", "requestor_name", "requestor_email"],
+            data={"previous": previous, "requestor": requestor},
+        )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="requestor.set", step=step,
-                          occurred_at=occurred_at, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="requestor.set",
+        step=step,
+        occurred_at=occurred_at,
+        now=now,
+    )
 
 
-def request_verification_request(*, org: Org, request_id: str, actor: str, method: str = "", notes: str = "",
-                                 occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_verification_request(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    method: str = "",
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         if dsr.verification_status == VerificationStatus.REQUESTED:
             raise invalid_action(dsr, "verification.request", "Identity information is already awaited.")
@@ -421,18 +576,37 @@ def request_verification_request(*, org: Org, request_id: str, actor: str, metho
         dsr.verification_received_at = None
         return Change(
             event_type="request.verification_requested",
-            fields=["verification_status", "verification_method", "verification_requested_at",
-                    "verification_received_at"],
+            fields=[
+                "verification_status",
+                "verification_method",
+                "verification_requested_at",
+                "verification_received_at",
+            ],
             clock_event=clocks.EventKind.VERIFICATION_REQUESTED,
             data={"method": method},
         )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="verification.request", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="verification.request",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
-def request_verification_receive(*, org: Org, request_id: str, actor: str, notes: str = "",
-                                 occurred_at: datetime | None = None, now: datetime | None = None) -> ActionResult:
+def request_verification_receive(
+    *,
+    org: Org,
+    request_id: str,
+    actor: str,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         if dsr.verification_status != VerificationStatus.REQUESTED:
             raise invalid_action(dsr, "verification.receive", "No identity information has been requested.")
@@ -444,8 +618,16 @@ def request_verification_receive(*, org: Org, request_id: str, actor: str, notes
             clock_event=clocks.EventKind.VERIFICATION_RECEIVED,
         )
 
-    return request_action(org=org, request_id=request_id, actor=actor, action="verification.receive", step=step,
-                          occurred_at=occurred_at, notes=notes, now=now)
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="verification.receive",
+        step=step,
+        occurred_at=occurred_at,
+        notes=notes,
+        now=now,
+    )
 
 
 def request_clock_refresh(*, request_id: str, now: datetime | None = None) -> clocks.ClockResult:
@@ -457,7 +639,9 @@ def request_clock_refresh(*, request_id: str, now: datetime | None = None) -> cl
     now = now or timezone.now()
     with transaction.atomic():
         dsr = (
-            DataSubjectRequest.objects.select_for_update(of=("self",)).select_related("org").get(pk=request_id)
+            DataSubjectRequest.objects.select_for_update(of=("self",))
+            .select_related("org")
+            .get(pk=request_id)
         )
         entries = list(TimelineEntry.objects.filter(request=dsr).order_by("seq"))
         result = compute_clock(dsr, entries, now=now)

@@ -10,7 +10,11 @@ urlpatterns = [
     path("requests/capture", apis.RequestCaptureApi.as_view(), name="requests-capture"),
     path("requests/<str:request_id>", apis.RequestDetailApi.as_view(), name="request-detail"),
     path("requests/<str:request_id>/timeline", apis.RequestTimelineApi.as_view(), name="request-timeline"),
-    path("requests/<str:request_id>/clock/explain", apis.RequestClockExplainApi.as_view(), name="request-explain"),
+    path(
+        "requests/<str:request_id>/clock/explain",
+        apis.RequestClockExplainApi.as_view(),
+        name="request-explain",
+    ),
     path("requests/<str:request_id>/acknowledgements", apis.RequestAcknowledgeApi.as_view()),
     path("requests/<str:request_id>/clarifications/request", apis.RequestClarificationRequestApi.as_view()),
     path("requests/<str:request_id>/clarifications/receive", apis.RequestClarificationReceiveApi.as_view()),

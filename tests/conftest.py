@@ -26,10 +26,8 @@ class Client:
         kwargs.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
         fn = getattr(self.api, method)
         if body is None:
-            response = fn(path, **kwargs)
-        else:
-            response = fn(path, data=body, format="json", **kwargs)
-        return response
+            return fn(path, **kwargs)
+        return fn(path, data=body, format="json", **kwargs)
 
     def get(self, path: str, **headers):
         return self._call("get", path, **headers)
@@ -96,7 +94,12 @@ def intake_body(**overrides):
             "receivedAt": "2026-03-31T09:12:00Z",
             "contact": "jane@example.org",
         },
-        "requestor": {"type": "DATA_SUBJECT", "name": "Jane Doe", "email": "jane@example.org", "relation": "SELF"},
+        "requestor": {
+            "type": "DATA_SUBJECT",
+            "name": "Jane Doe",
+            "email": "jane@example.org",
+            "relation": "SELF",
+        },
         "requestTypes": ["ACCESS"],
     }
     for key, value in overrides.items():

@@ -5,31 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuthorityEvidence',
+            name="AuthorityEvidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evidence_artifacts', models.JSONField(default=list)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('VERIFIED', 'Verified'), ('REJECTED', 'Rejected')], default='PENDING', max_length=16)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.CharField(blank=True, max_length=200)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.org')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("evidence_artifacts", models.JSONField(default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("PENDING", "Pending"), ("VERIFIED", "Verified"), ("REJECTED", "Rejected")],
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_by", models.CharField(blank=True, max_length=200)),
+                ("decision_reason", models.TextField(blank=True)),
+                ("org", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="core.org")),
             ],
             options={
-                'verbose_name': 'authority evidence',
-                'verbose_name_plural': 'authority evidence',
-                'ordering': ['request', 'submitted_at', 'id'],
+                "verbose_name": "authority evidence",
+                "verbose_name_plural": "authority evidence",
+                "ordering": ["request", "submitted_at", "id"],
             },
         ),
     ]

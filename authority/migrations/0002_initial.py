@@ -5,18 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('authority', '0001_initial'),
-        ('requests_app', '0001_initial'),
+        ("authority", "0001_initial"),
+        ("requests_app", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='authorityevidence',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authority_submissions', to='requests_app.datasubjectrequest'),
+            model_name="authorityevidence",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="authority_submissions",
+                to="requests_app.datasubjectrequest",
+            ),
         ),
     ]

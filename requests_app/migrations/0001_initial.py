@@ -2,121 +2,211 @@
 
 import django.db.models.deletion
 import django_fsm
-import requests_app.models
 from django.db import migrations, models
+
+import requests_app.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('authority', '0001_initial'),
-        ('core', '0001_initial'),
+        ("authority", "0001_initial"),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataSubjectRequest',
+            name="DataSubjectRequest",
             fields=[
-                ('id', models.CharField(default=requests_app.models._request_id, editable=False, max_length=40, primary_key=True, serialize=False)),
-                ('status', django_fsm.FSMField(choices=[('RECEIVED', 'Received'), ('ACKNOWLEDGED', 'Acknowledged'), ('AWAITING_CLARIFICATION', 'Awaiting Clarification'), ('REFUSED', 'Refused'), ('CLOSED', 'Closed')], default='RECEIVED', max_length=32, protected=True)),
-                ('status_before_clarification', models.CharField(blank=True, max_length=32)),
-                ('jurisdiction', models.CharField(max_length=8)),
-                ('request_types', models.JSONField(default=list)),
-                ('request_types_inferred', models.BooleanField(default=False)),
-                ('channel', models.CharField(choices=[('EMAIL', 'Email'), ('WEB_FORM', 'Web Form'), ('PHONE', 'Phone'), ('MAIL', 'Mail'), ('IN_PERSON', 'In Person'), ('API', 'Api'), ('OTHER', 'Other')], max_length=16)),
-                ('raw_text', models.TextField()),
-                ('intake_received_at', models.DateTimeField(help_text='When the organisation received it: the clock starts here.')),
-                ('contact', models.CharField(blank=True, max_length=320)),
-                ('source_evidence', models.JSONField(blank=True, default=list)),
-                ('requestor', models.JSONField(blank=True, null=True)),
-                ('requestor_name', models.CharField(blank=True, max_length=200)),
-                ('requestor_email', models.CharField(blank=True, max_length=320)),
-                ('verification_status', models.CharField(choices=[('NOT_REQUESTED', 'Not Requested'), ('REQUESTED', 'Requested'), ('RECEIVED', 'Received')], default='NOT_REQUESTED', max_length=16)),
-                ('verification_method', models.CharField(blank=True, max_length=100)),
-                ('verification_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('verification_received_at', models.DateTimeField(blank=True, null=True)),
-                ('authority_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.JSONField(blank=True, null=True)),
-                ('received_at', models.DateTimeField(help_text='When this system recorded the request.')),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('clock_pack_id', models.CharField(max_length=32)),
-                ('clock_pack_version', models.CharField(max_length=16)),
-                ('clock_timezone', models.CharField(max_length=64)),
-                ('clock_state', models.CharField(choices=[('RUNNING', 'Running'), ('PAUSED', 'Paused'), ('AWAITING_START', 'Awaiting Start'), ('STOPPED', 'Stopped')], default='RUNNING', max_length=16)),
-                ('clock_started_at', models.DateTimeField()),
-                ('clock_base_due_date', models.DateField()),
-                ('clock_due_date', models.DateField()),
-                ('clock_due_at', models.DateTimeField()),
-                ('clock_acknowledge_by', models.DateField(blank=True, null=True)),
-                ('clock_acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('clock_computed_at', models.DateTimeField()),
-                ('clock_days_remaining', models.IntegerField(default=0)),
-                ('at_risk_notified_for', models.DateField(blank=True, null=True)),
-                ('overdue_notified_for', models.DateField(blank=True, null=True)),
-                ('authority_current', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='authority.authorityevidence')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='core.org')),
+                (
+                    "id",
+                    models.CharField(
+                        default=requests_app.models._request_id,
+                        editable=False,
+                        max_length=40,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("RECEIVED", "Received"),
+                            ("ACKNOWLEDGED", "Acknowledged"),
+                            ("AWAITING_CLARIFICATION", "Awaiting Clarification"),
+                            ("REFUSED", "Refused"),
+                            ("CLOSED", "Closed"),
+                        ],
+                        default="RECEIVED",
+                        max_length=32,
+                        protected=True,
+                    ),
+                ),
+                ("status_before_clarification", models.CharField(blank=True, max_length=32)),
+                ("jurisdiction", models.CharField(max_length=8)),
+                ("request_types", models.JSONField(default=list)),
+                ("request_types_inferred", models.BooleanField(default=False)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("EMAIL", "Email"),
+                            ("WEB_FORM", "Web Form"),
+                            ("PHONE", "Phone"),
+                            ("MAIL", "Mail"),
+                            ("IN_PERSON", "In Person"),
+                            ("API", "Api"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("raw_text", models.TextField()),
+                (
+                    "intake_received_at",
+                    models.DateTimeField(
+                        help_text="When the organisation received it: the clock starts here."
+                    ),
+                ),
+                ("contact", models.CharField(blank=True, max_length=320)),
+                ("source_evidence", models.JSONField(blank=True, default=list)),
+                ("requestor", models.JSONField(blank=True, null=True)),
+                ("requestor_name", models.CharField(blank=True, max_length=200)),
+                ("requestor_email", models.CharField(blank=True, max_length=320)),
+                (
+                    "verification_status",
+                    models.CharField(
+                        choices=[
+                            ("NOT_REQUESTED", "Not Requested"),
+                            ("REQUESTED", "Requested"),
+                            ("RECEIVED", "Received"),
+                        ],
+                        default="NOT_REQUESTED",
+                        max_length=16,
+                    ),
+                ),
+                ("verification_method", models.CharField(blank=True, max_length=100)),
+                ("verification_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("verification_received_at", models.DateTimeField(blank=True, null=True)),
+                ("authority_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.JSONField(blank=True, null=True)),
+                ("received_at", models.DateTimeField(help_text="When this system recorded the request.")),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("clock_pack_id", models.CharField(max_length=32)),
+                ("clock_pack_version", models.CharField(max_length=16)),
+                ("clock_timezone", models.CharField(max_length=64)),
+                (
+                    "clock_state",
+                    models.CharField(
+                        choices=[
+                            ("RUNNING", "Running"),
+                            ("PAUSED", "Paused"),
+                            ("AWAITING_START", "Awaiting Start"),
+                            ("STOPPED", "Stopped"),
+                        ],
+                        default="RUNNING",
+                        max_length=16,
+                    ),
+                ),
+                ("clock_started_at", models.DateTimeField()),
+                ("clock_base_due_date", models.DateField()),
+                ("clock_due_date", models.DateField()),
+                ("clock_due_at", models.DateTimeField()),
+                ("clock_acknowledge_by", models.DateField(blank=True, null=True)),
+                ("clock_acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("clock_computed_at", models.DateTimeField()),
+                ("clock_days_remaining", models.IntegerField(default=0)),
+                ("at_risk_notified_for", models.DateField(blank=True, null=True)),
+                ("overdue_notified_for", models.DateField(blank=True, null=True)),
+                (
+                    "authority_current",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="authority.authorityevidence",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="requests", to="core.org"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'data subject request',
-                'ordering': ['clock_due_date', 'id'],
+                "verbose_name": "data subject request",
+                "ordering": ["clock_due_date", "id"],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='TimelineEntry',
+            name="TimelineEntry",
             fields=[
-                ('id', models.CharField(editable=False, max_length=40, primary_key=True, serialize=False)),
-                ('seq', models.PositiveIntegerField()),
-                ('at', models.DateTimeField()),
-                ('recorded_at', models.DateTimeField()),
-                ('actor', models.CharField(max_length=200)),
-                ('action', models.CharField(max_length=64)),
-                ('from_status', models.CharField(blank=True, max_length=32)),
-                ('to_status', models.CharField(blank=True, max_length=32)),
-                ('notes', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('clock_event', models.CharField(blank=True, max_length=32)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='core.org')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='timeline', to='requests_app.datasubjectrequest')),
+                ("id", models.CharField(editable=False, max_length=40, primary_key=True, serialize=False)),
+                ("seq", models.PositiveIntegerField()),
+                ("at", models.DateTimeField()),
+                ("recorded_at", models.DateTimeField()),
+                ("actor", models.CharField(max_length=200)),
+                ("action", models.CharField(max_length=64)),
+                ("from_status", models.CharField(blank=True, max_length=32)),
+                ("to_status", models.CharField(blank=True, max_length=32)),
+                ("notes", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("clock_event", models.CharField(blank=True, max_length=32)),
+                ("org", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="core.org")),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="timeline",
+                        to="requests_app.datasubjectrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['request', 'seq'],
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["request", "seq"],
             },
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(condition=models.Q(('status__in', ('RECEIVED', 'ACKNOWLEDGED', 'AWAITING_CLARIFICATION'))), fields=['org', 'clock_due_date', 'id'], name='dsr_open_due'),
+            model_name="datasubjectrequest",
+            index=models.Index(
+                condition=models.Q(("status__in", ("RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION"))),
+                fields=["org", "clock_due_date", "id"],
+                name="dsr_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'clock_due_date', 'id'], name='dsr_due'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "clock_due_date", "id"], name="dsr_due"),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'created_at', 'id'], name='dsr_created'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "created_at", "id"], name="dsr_created"),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'intake_received_at', 'id'], name='dsr_received'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "intake_received_at", "id"], name="dsr_received"),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'updated_at', 'id'], name='dsr_updated'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "updated_at", "id"], name="dsr_updated"),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'status', 'id'], name='dsr_status'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "status", "id"], name="dsr_status"),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(fields=['org', 'jurisdiction', 'id'], name='dsr_jurisdiction'),
+            model_name="datasubjectrequest",
+            index=models.Index(fields=["org", "jurisdiction", "id"], name="dsr_jurisdiction"),
         ),
         migrations.AddConstraint(
-            model_name='timelineentry',
-            constraint=models.UniqueConstraint(fields=('request', 'seq'), name='timeline_unique_seq'),
+            model_name="timelineentry",
+            constraint=models.UniqueConstraint(fields=("request", "seq"), name="timeline_unique_seq"),
         ),
     ]

@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="organisation id (org_...)")
-        parser.add_argument("--scopes", required=True, help="comma-separated: intake,officer,integration,export")
+        parser.add_argument(
+            "--scopes", required=True, help="comma-separated: intake,officer,integration,export"
+        )
         parser.add_argument("--name", default="")
 
     def handle(self, *args, **options):
@@ -21,5 +23,7 @@ class Command(BaseCommand):
             key, raw = api_key_create(org=org, scopes=scopes, name=options["name"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Key dsar_{key.prefix}_… for {org.name} with scopes {', '.join(key.scopes)} (shown once):")
+        self.stdout.write(
+            f"Key dsar_{key.prefix}_… for {org.name} with scopes {', '.join(key.scopes)} (shown once):"
+        )
         self.stdout.write(raw)

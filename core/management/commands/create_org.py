@@ -13,8 +13,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            org = org_create(name=options["name"], at_risk_days=options["at_risk_days"],
-                             timezone_override=options["timezone"])
+            org = org_create(
+                name=options["name"],
+                at_risk_days=options["at_risk_days"],
+                timezone_override=options["timezone"],
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Created organisation {org.name!r}")

@@ -15,10 +15,18 @@ from core.services import api_key_create, org_create
 
 DEMO_ORG = "Demo Org"
 PEOPLE = [
-    ("Jane Doe", "jane@example.org"), ("Arjun Patel", "arjun@example.net"), ("Chloé Martin", "chloe@example.fr"),
-    ("Lukas Schmidt", "lukas@example.de"), ("María García", "maria@example.es"), ("João Silva", "joao@example.com.br"),
-    ("Aoife Byrne", "aoife@example.ie"), ("Sam Taylor", "sam@example.com"), ("Olivia Brown", "olivia@example.ca"),
-    ("Noah Wilson", "noah@example.com.au"), ("Emma Rossi", "emma@example.it"), ("Liam Murphy", "liam@example.co.uk"),
+    ("Jane Doe", "jane@example.org"),
+    ("Arjun Patel", "arjun@example.net"),
+    ("Chloé Martin", "chloe@example.fr"),
+    ("Lukas Schmidt", "lukas@example.de"),
+    ("María García", "maria@example.es"),
+    ("João Silva", "joao@example.com.br"),
+    ("Aoife Byrne", "aoife@example.ie"),
+    ("Sam Taylor", "sam@example.com"),
+    ("Olivia Brown", "olivia@example.ca"),
+    ("Noah Wilson", "noah@example.com.au"),
+    ("Emma Rossi", "emma@example.it"),
+    ("Liam Murphy", "liam@example.co.uk"),
 ]
 TEXTS = [
     ("Please send me a copy of all personal data you hold about me.", None),
@@ -30,8 +38,29 @@ TEXTS = [
     ("Quero acesso aos meus dados pessoais.", None),
     ("Send me my data in a machine-readable format and delete it afterwards.", ["PORTABILITY", "ERASURE"]),
 ]
-JURISDICTIONS = ["GB", "GB", "GB-SCT", "GB-NIR", "DE", "FR", "IE", "ES", "NL", "IT", "US-CA", "US-CA", "US-VA",
-                 "US-CO", "US-TX", "BR", "CA", "CA-QC", "CH", "AU", "EU"]
+JURISDICTIONS = [
+    "GB",
+    "GB",
+    "GB-SCT",
+    "GB-NIR",
+    "DE",
+    "FR",
+    "IE",
+    "ES",
+    "NL",
+    "IT",
+    "US-CA",
+    "US-CA",
+    "US-VA",
+    "US-CO",
+    "US-TX",
+    "BR",
+    "CA",
+    "CA-QC",
+    "CH",
+    "AU",
+    "EU",
+]
 
 
 class Command(BaseCommand):
@@ -44,7 +73,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         org = Org.objects.filter(name=DEMO_ORG).first() or org_create(name=DEMO_ORG)
         if not org.requests.exists():
-            self._seed(org, options["requests"], random.Random(options["seed"]))  # noqa: S311
+            self._seed(org, options["requests"], random.Random(options["seed"]))
         _, officer = api_key_create(org=org, scopes=["officer", "integration", "export"], name="demo officer")
         _, intake = api_key_create(org=org, scopes=["intake"], name="demo intake")
         self.stdout.write(f"Demo organisation: {org.name} ({org.id}), {org.requests.count()} requests")
@@ -61,10 +90,16 @@ class Command(BaseCommand):
             text, types = TEXTS[i % len(TEXTS)]
             received = now - timedelta(days=rnd.randint(0, 50), hours=rnd.randint(1, 20))
             created = services.request_create(
-                org=org, actor=actor, jurisdiction=JURISDICTIONS[i % len(JURISDICTIONS)], channel=rnd.choice(
-                    ["EMAIL", "WEB_FORM", "PHONE", "MAIL", "API"]), raw_text=text, intake_received_at=received,
-                contact=email, requestor={"type": "DATA_SUBJECT", "name": name, "email": email, "relation": "SELF"},
-                received_at=received + timedelta(minutes=rnd.randint(1, 90)), request_types=types,
+                org=org,
+                actor=actor,
+                jurisdiction=JURISDICTIONS[i % len(JURISDICTIONS)],
+                channel=rnd.choice(["EMAIL", "WEB_FORM", "PHONE", "MAIL", "API"]),
+                raw_text=text,
+                intake_received_at=received,
+                contact=email,
+                requestor={"type": "DATA_SUBJECT", "name": name, "email": email, "relation": "SELF"},
+                received_at=received + timedelta(minutes=rnd.randint(1, 90)),
+                request_types=types,
             )
             rid = created.request.id
             step = received + timedelta(days=1)
@@ -74,18 +109,36 @@ class Command(BaseCommand):
                     services.request_acknowledge(org=org, request_id=rid, actor=actor, occurred_at=step)
                 if plan == 2 and step + timedelta(days=2) < now:
                     services.request_clarification_request(
-                        org=org, request_id=rid, actor=actor, message="Which accounts does your request cover?",
-                        occurred_at=step + timedelta(days=2))
+                        org=org,
+                        request_id=rid,
+                        actor=actor,
+                        message="Which accounts does your request cover?",
+                        occurred_at=step + timedelta(days=2),
+                    )
                 if plan == 3 and step + timedelta(days=3) < now:
-                    services.request_extend(org=org, request_id=rid, actor=actor,
-                                            reason="Complex request spanning several systems.",
-                                            occurred_at=step + timedelta(days=3))
+                    services.request_extend(
+                        org=org,
+                        request_id=rid,
+                        actor=actor,
+                        reason="Complex request spanning several systems.",
+                        occurred_at=step + timedelta(days=3),
+                    )
                 if plan == 4 and step + timedelta(days=5) < now:
-                    services.request_close(org=org, request_id=rid, actor=actor, outcome="FULFILLED",
-                                           occurred_at=step + timedelta(days=5))
+                    services.request_close(
+                        org=org,
+                        request_id=rid,
+                        actor=actor,
+                        outcome="FULFILLED",
+                        occurred_at=step + timedelta(days=5),
+                    )
                 if plan == 5 and step + timedelta(days=4) < now and i % 12 == 5:
-                    services.request_refuse(org=org, request_id=rid, actor=actor, reason="MANIFESTLY_UNFOUNDED",
-                                            rationale="Repeated identical request within 30 days.",
-                                            occurred_at=step + timedelta(days=4))
+                    services.request_refuse(
+                        org=org,
+                        request_id=rid,
+                        actor=actor,
+                        reason="MANIFESTLY_UNFOUNDED",
+                        rationale="Repeated identical request within 30 days.",
+                        occurred_at=step + timedelta(days=4),
+                    )
             except ApiError as exc:
                 self.stderr.write(f"  skipped a step for {rid}: {exc.message}")

@@ -33,7 +33,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            self.stderr.write(self.style.WARNING("Unapplied migrations: run `python manage.py migrate` first."))
+            self.stderr.write(
+                self.style.WARNING("Unapplied migrations: run `python manage.py migrate` first.")
+            )
             sys.exit(2)
         connection.close()  # gunicorn forks: no inherited connection
 
@@ -43,7 +45,9 @@ class Command(BaseCommand):
             child = subprocess.Popen([sys.executable, str(manage), "run_worker"])  # noqa: S603
             self.stdout.write(f"Embedded background worker started (pid {child.pid}).")
         elif settings.CELERY_BROKER_URL:
-            self.stdout.write("Broker configured: run `celery -A dsar_project worker` and `celery -A dsar_project beat`.")
+            self.stdout.write(
+                "Broker configured: run `celery -A dsar_project worker` and `celery -A dsar_project beat`."
+            )
 
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(f"DSAR Core on http://{bind}/  (API /v1/, docs /v1/docs, admin /admin/)")
