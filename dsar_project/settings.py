@@ -58,7 +58,9 @@ def database_from_url(url: str) -> dict:
                 "timeout": envint("DSAR_SQLITE_BUSY_TIMEOUT", "10"),
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": options.get("test_name") or None},
+            # A file, not the shared-cache in-memory default: tests with real threads and worker processes
+            # need SQLite's real locking (busy timeout), which shared-cache memory databases bypass.
+            "TEST": {"NAME": options.get("test_name") or f"{name or BASE_DIR / 'db.sqlite3'}.test"},
         }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         return {

@@ -138,8 +138,8 @@ class RequestClockExplainApi(APIView):
         return Response(result.explanation(dsr.id))
 
 
-class LifecycleApi(APIView):
-    """POST (or PUT) a body, run one service, answer 202 with the lifecycle envelope."""
+class LifecycleBase(APIView):
+    """Validate a body, run one service, answer 202 with the lifecycle envelope."""
 
     required_scopes: ClassVar[tuple[str, ...]] = ("officer",)
     input_serializer: ClassVar[type[serializers.Serializer]]
@@ -157,6 +157,8 @@ class LifecycleApi(APIView):
         )
         return Response(lifecycle_payload(result), status=202)
 
+
+class LifecycleApi(LifecycleBase):
     @idempotent
     def post(self, request, request_id: str) -> Response:
         return self.handle_action(request, request_id)
@@ -204,10 +206,9 @@ class RequestClosureApi(LifecycleApi):
     perform = staticmethod(services.request_close)
 
 
-class RequestRequestorApi(LifecycleApi):
+class RequestRequestorApi(LifecycleBase):
     input_serializer = s.RequestorUpdateSerializer
     perform = staticmethod(_requestor)
-    post = None  # type: ignore[assignment]
 
     @idempotent
     def put(self, request, request_id: str) -> Response:

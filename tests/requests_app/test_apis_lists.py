@@ -1,0 +1,178 @@
+"""GET /v1/requests (offset pages, sorting, at-risk filter) and GET /v1/dsr (cursor pages, snake_case)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from requests_app import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _create(org, days_ago: float, jurisdiction: str = "GB", **kw):
+    received = timezone.now() - timedelta(days=days_ago)
+    return services.request_create(
+        org=org,
+        actor="test",
+        jurisdiction=jurisdiction,
+        channel="EMAIL",
+        raw_text="copy of my data",
+        intake_received_at=received,
+        **kw,
+    ).request
+
+
+def test_list_shape_and_defaults(officer):
+    for days in (1, 2, 3):
+        _create(officer.org, days)
+
+    data = officer.get("/v1/requests").json()["data"]
+
+    assert data["total"] == 3 and data["limit"] == 50 and data["offset"] == 0
+    assert len(data["requests"]) == 3
+    created = [r["createdAt"] for r in data["requests"]]
+    assert created == sorted(created, reverse=True)
+
+
+def test_sort_by_due_date_and_paging(officer):
+    rows = [_create(officer.org, d) for d in (5, 25, 15)]
+
+    page1 = officer.get("/v1/requests?sortBy=dueDate&sortOrder=asc&limit=2").json()["data"]
+    page2 = officer.get("/v1/requests?sortBy=dueDate&sortOrder=asc&limit=2&offset=2").json()["data"]
+
+    ids = [r["id"] for r in page1["requests"] + page2["requests"]]
+    assert ids == [rows[1].id, rows[2].id, rows[0].id]
+    assert page1["total"] == 3
+
+
+def test_at_risk_days_lists_open_requests_due_within_n_days_including_overdue(officer):
+    soon = _create(officer.org, 27)  # due in ~3-4 days
+    overdue = _create(officer.org, 40)
+    _create(officer.org, 1)  # due in a month
+    closed = _create(officer.org, 28)
+    services.request_close(org=officer.org, request_id=closed.id, actor="t")
+
+    data = officer.get("/v1/requests?atRiskDays=7&sortBy=dueDate&sortOrder=asc").json()["data"]
+
+    assert [r["id"] for r in data["requests"]] == [overdue.id, soon.id]
+    assert data["requests"][0]["clock"]["overdue"] is True
+    assert data["requests"][1]["clock"]["atRisk"] is True
+
+
+def test_filter_by_status(officer):
+    a = _create(officer.org, 2)
+    _create(officer.org, 3)
+    services.request_acknowledge(org=officer.org, request_id=a.id, actor="t")
+
+    data = officer.get("/v1/requests?status=ACKNOWLEDGED").json()["data"]
+
+    assert [r["id"] for r in data["requests"]] == [a.id]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=abc", "limit"),
+        ("offset=-1", "offset"),
+        ("sortBy=colour", "sortBy"),
+        ("sortOrder=up", "sortOrder"),
+        ("atRiskDays=-3", "atRiskDays"),
+        ("status=DONE", "status"),
+    ],
+)
+def test_bad_list_parameters_are_400(officer, query, field):
+    response = officer.get(f"/v1/requests?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == field
+
+
+@pytest.mark.parametrize("count", [1, 60])
+def test_the_list_uses_the_same_queries_for_1_and_many_rows(officer, count, django_assert_max_num_queries):
+    for i in range(count):
+        _create(officer.org, 1 + i % 20, requestor={"type": "DATA_SUBJECT", "name": "x"})
+
+    with django_assert_max_num_queries(
+        4
+    ):  # key lookup, count, page (+ last-used update at most once a minute)
+        response = officer.get("/v1/requests?limit=200")
+    assert len(response.json()["data"]["requests"]) == count
+
+
+def test_dsr_is_snake_case_with_a_deprecated_alias_and_cursor_pages(officer):
+    made = [_create(officer.org, d) for d in (3, 2, 1)]
+    services.request_close(org=officer.org, request_id=made[0].id, actor="t")
+
+    first = officer.get("/v1/dsr?limit=2").json()["data"]
+    second = officer.get(f"/v1/dsr?limit=2&cursor={first['next_cursor']}").json()["data"]
+
+    assert first["items"] == first["requests"]
+    assert [r["id"] for r in first["requests"]] == [made[2].id, made[1].id]
+    assert [r["id"] for r in second["requests"]] == [made[0].id]
+    assert "next_cursor" not in second
+    row = second["requests"][0]
+    assert set(row) == {
+        "id",
+        "created_at",
+        "updated_at",
+        "tenant_id",
+        "requested_by",
+        "subject_id",
+        "type",
+        "status",
+        "completed_at",
+        "export_url",
+        "error_msg",
+    }
+    assert (row["type"], row["status"], row["tenant_id"]) == ("access", "closed", officer.org.id)
+    assert row["completed_at"] is not None
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJhIjoxfQ", "W10", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwieCJd"])
+def test_a_bad_cursor_is_a_400(officer, cursor):
+    response = officer.get(f"/v1/dsr?cursor={cursor}")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "cursor"
+
+
+def test_dsr_limit_bounds(officer):
+    assert officer.get("/v1/dsr?limit=0").status_code == 400
+    assert officer.get("/v1/dsr?limit=201").status_code == 400
+
+
+def test_erasure_is_listed_as_delete(officer):
+    _create(officer.org, 1, request_types=["ERASURE"])
+    assert officer.get("/v1/dsr").json()["data"]["requests"][0]["type"] == "delete"
+
+
+def test_policy_packs_cover_every_code(officer):
+    packs = officer.get("/v1/policy-packs").json()["data"]["policyPacks"]
+    codes = {p["jurisdiction"] for p in packs}
+    assert {
+        "GB",
+        "GB-WLS",
+        "GB-SCT",
+        "GB-NIR",
+        "EU",
+        "DE",
+        "FR",
+        "GR",
+        "US-CA",
+        "US-VA",
+        "US-CO",
+        "US-CT",
+        "US-TX",
+        "US-OR",
+        "US-UT",
+        "BR",
+        "CA",
+        "CA-QC",
+        "CH",
+        "AU",
+    } <= codes
+    assert len([c for c in codes if len(c) == 2 and c not in {"GB", "EU", "BR", "CA", "CH", "AU"}]) == 27
+    assert all({"id", "version", "law", "citation"} <= set(p) for p in packs)
