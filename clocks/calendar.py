@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 import holidays
 from dateutil.relativedelta import relativedelta
+
+from clocks.types import Period, Unit
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ONE_DAY = timedelta(days=1)
@@ -81,9 +83,21 @@ def get_calendar(country: str | None, subdiv: str | None, label: str) -> Calenda
     return Calendar(country, subdiv, label)
 
 
+@lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
     # relativedelta clamps to the month's last day: 31 Jan + 1 month = 28/29 Feb (Reg 1182/71, ICO).
+    # Cached because building a relativedelta costs more than the rest of a plain deadline.
     return day + relativedelta(months=months)
+
+
+def add_period(anchor: date, period: Period, calendar: Calendar) -> tuple[date, tuple[date, ...]]:
+    """anchor + one period; the second item lists the weekday holidays a business-day count skipped."""
+    unit = period.unit
+    if unit is Unit.CALENDAR_MONTHS:
+        return add_months(anchor, period.amount), ()
+    if unit is Unit.CALENDAR_DAYS:
+        return anchor + timedelta(days=period.amount), ()
+    return calendar.add_business_days(anchor, period.amount)
 
 
 def add_span(

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from clocks.calendar import Calendar, add_span, get_calendar
+from clocks.calendar import Calendar, add_period, add_span, get_calendar
 from clocks.policy import PolicyPack
 from clocks.result import ClockResult
 from clocks.types import (
+    KIND_ORDER,
     PAUSE_CLOSERS,
     PAUSE_OPENERS,
     REQUEST_TYPES,
@@ -106,14 +108,18 @@ class _Engine:
     anchor_at: datetime
     first_anchor: date
     pauses: list[_PauseRecord] = field(default_factory=list)
+    exclusions: list[_PauseRecord] = field(default_factory=list)  # the pauses that exclude days
     open_pauses: dict[str, _PauseRecord] = field(default_factory=dict)
     restarts: list[_Restart] = field(default_factory=list)
     extensions: list[ExtensionApplied] = field(default_factory=list)
     due_before_extension: list[date] = field(default_factory=list)
     ext_totals: _Totals = field(default_factory=_Totals)
     rejected: list[_Rejected] = field(default_factory=list)
+    open_restarts: int = 0
+    open_exclusions: int = 0
     stopped_at: datetime | None = None
     stop_reason: str = ""
+    _floor: tuple[date, date] | None = None  # (anchor, floor_due) memo
     acknowledged_at: datetime | None = None
 
     # ---- time helpers -------------------------------------------------------------------------
@@ -122,7 +128,7 @@ class _Engine:
         return value.astimezone(self.tz).date()
 
     def awaiting(self) -> bool:
-        return any(p.applied is Effect.RESTART for p in self.open_pauses.values())
+        return self.open_restarts > 0
 
     def effective_anchor(self, asof: date) -> date:
         # While a restart is open, the clock is evaluated as if the item arrived on `asof`.
@@ -132,22 +138,24 @@ class _Engine:
         return self.anchor
 
     def exclusion_intervals(self, asof: date, anchor: date) -> list[tuple[date, date, _PauseRecord]]:
-        """Applied exclusion spans clipped to the anchor; open ones end on `asof`."""
+        """Applied exclusion spans clipped to the anchor; open ones end on `asof`.
+
+        Already in start order: pauses are recorded in event order, so request dates never decrease.
+        """
         spans = []
-        for record in self.pauses:
-            if record.applied is not Effect.EXCLUDE:
-                continue
-            start = max(record.requested_on, anchor)
+        for record in self.exclusions:
+            start = record.requested_on if record.requested_on > anchor else anchor
             end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
             if end >= start:
                 spans.append((start, end, record))
-        spans.sort(key=lambda span: (span[0], span[1]))
         return spans
 
     def excluded_days(self, asof: date, anchor: date) -> int:
         total = 0
         covered_to: date | None = None
-        for start, end, _ in self.exclusion_intervals(asof, anchor):
+        for record in self.exclusions:
+            start = record.requested_on if record.requested_on > anchor else anchor
+            end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
             if covered_to is not None and start <= covered_to:
                 start = covered_to + _ONE_DAY
             if end >= start:
@@ -162,9 +170,10 @@ class _Engine:
         self, request_type: str, anchor: date, excluded: int, extension: _Totals
     ) -> tuple[date, tuple[date, ...]]:
         period = self.pack.period_for(request_type)
-        totals = (extension if self.pack.is_extendable_type(request_type) else _NOTHING).plus(
-            period.amount, period.unit
-        )
+        if extension == _NOTHING or not self.pack.is_extendable_type(request_type):
+            end, skipped = add_period(anchor, period, self.calendar)
+            return (end + timedelta(days=excluded) if excluded else end), skipped
+        totals = extension.plus(period.amount, period.unit)
         end, skipped = add_span(
             anchor,
             months=totals.months,
@@ -198,6 +207,12 @@ class _Engine:
         ext = self.ext_totals if extension is None else extension
         return {t: self.roll(self.unrolled(t, anchor, excluded, ext)[0])[0] for t in self.types}
 
+    def floor_due(self) -> date:
+        if self._floor is None or self._floor[0] != self.anchor:
+            floor = min(self.unrolled(t, self.anchor, 0, _NOTHING)[0] for t in self.types)
+            self._floor = (self.anchor, floor)
+        return self._floor[1]
+
     def extendable_types(self) -> tuple[str, ...]:
         return tuple(t for t in self.types if self.pack.is_extendable_type(t))
 
@@ -226,7 +241,9 @@ class _Engine:
         on = self.local_date(event.occurred_at)
         effect = self.pack.effect_of(event.kind)
         record = _PauseRecord(reason, event.occurred_at, on, effect, effect)
-        if effect is not Effect.NONE:
+        # The unextended, unpaused, unrolled end is a floor for every due date: below it, no need
+        # to work out the exact current due date.
+        if effect is not Effect.NONE and on > self.floor_due():
             current = min(self.due_dates(on).values())
             if on > current:
                 # Pausing or restarting an already-missed deadline would hide a breach.
@@ -237,6 +254,11 @@ class _Engine:
                 )
         self.pauses.append(record)
         self.open_pauses[reason] = record
+        if record.applied is Effect.RESTART:
+            self.open_restarts += 1
+        elif record.applied is Effect.EXCLUDE:
+            self.open_exclusions += 1
+            self.exclusions.append(record)
 
     def _close(self, event: ClockEvent, reason: str) -> None:
         record = self.open_pauses.pop(reason, None)
@@ -244,6 +266,10 @@ class _Engine:
             return  # an answer nobody asked for has no effect on the clock
         record.received_at = event.occurred_at
         record.received_on = max(self.local_date(event.occurred_at), record.requested_on)
+        if record.applied is Effect.EXCLUDE:
+            self.open_exclusions -= 1
+        if record.applied is Effect.RESTART:
+            self.open_restarts -= 1
         if record.applied is Effect.RESTART and not self.awaiting():
             new_anchor = max(record.received_on, self.anchor)
             self.restarts.append(_Restart(self.anchor, new_anchor, event.occurred_at))
@@ -305,14 +331,14 @@ class _Engine:
         ext_types = self.extendable_types()
         if not ext_types:
             return _refuse(
-                f"None of the request types ({', '.join(self.types)}) can be extended: {rule.citation}."
+                f"None of the request types ({', '.join(self.types)}) can be extended", rule.citation
             ), None
         if rule.max_count is not None and len(self.extensions) >= rule.max_count:
             first = self.local_date(self.extensions[0].granted_at).isoformat()
             times = "once" if rule.max_count == 1 else f"{rule.max_count} times"
             return _refuse(
-                f"Already extended on {first}; the response period may be extended only {times}: "
-                f"{rule.citation}."
+                f"Already extended on {first}; the response period may be extended only {times}",
+                rule.citation,
             ), None
 
         day = self.local_date(at)
@@ -320,8 +346,8 @@ class _Engine:
         if day > window:
             return _refuse(
                 f"Too late to extend: granted on {day.isoformat()}, after the (pause-adjusted) base due "
-                f"date {window.isoformat()}; the extension must be notified within the first period: "
-                f"{rule.citation}."
+                f"date {window.isoformat()}; an extension must be notified within the first period",
+                rule.citation,
             ), None
 
         anchor = self.effective_anchor(day)
@@ -330,7 +356,7 @@ class _Engine:
             amount, unit = self._remaining(ext_types[0], anchor, limit_totals)
             if amount <= 0:
                 return _refuse(
-                    f"The full extension ({rule.max_total}) has already been granted: {rule.citation}."
+                    f"The full extension ({rule.max_total}) has already been granted", rule.citation
                 ), None
         unit = unit or rule.max_total.unit
         if amount <= 0:
@@ -348,7 +374,8 @@ class _Engine:
                 return _refuse(
                     f"Extending by {asked} would end the {request_type} period on {wanted.isoformat()}, "
                     f"beyond the maximum extension of {rule.max_total} (until {limit.isoformat()} before "
-                    f"excluded days): {rule.citation}.",
+                    "excluded days)",
+                    rule.citation,
                 ), None
 
         after = min(self.due_dates(day, totals)[t] for t in ext_types)
@@ -385,12 +412,14 @@ class _Engine:
         adjustments: dict[Adjustment, None] = {}
         deadlines: list[Deadline] = []
         response: dict[str, date] = {}
+        ends: dict[str, date] = {}
         for request_type in self.types:
             rule = pack.period_rule(request_type)
             citations.update(
                 dict.fromkeys([rule.citation, pack.rule_citations[_UNIT_RULE[rule.period.unit]]])
             )
             end, skipped = self.unrolled(request_type, anchor, excluded, self.ext_totals)
+            ends[request_type] = end
             due, adjustment = self.roll(end)
             self._rely(relied, skipped, end, due, adjustment)
             if adjustment is not None:
@@ -401,7 +430,10 @@ class _Engine:
 
         primary = min(self.types, key=lambda t: (response[t], self.types.index(t)))
         period = pack.period_for(primary)
-        base_due, _ = self.unrolled(primary, anchor, 0, _NOTHING)
+        if excluded == 0 and (self.ext_totals == _NOTHING or not pack.is_extendable_type(primary)):
+            base_due = ends[primary]
+        else:
+            base_due = self.unrolled(primary, anchor, 0, _NOTHING)[0]
         due_date = response[primary]
 
         acknowledge_by: date | None = None
@@ -452,7 +484,7 @@ class _Engine:
             state = ClockState.STOPPED
         elif awaiting:
             state = ClockState.AWAITING_START
-        elif any(p.applied is Effect.EXCLUDE for p in self.open_pauses.values()):
+        elif self.open_exclusions:
             state = ClockState.PAUSED
         else:
             state = ClockState.RUNNING
@@ -523,6 +555,8 @@ class _Engine:
     def _segments(self, asof: date, anchor: date, due: date) -> tuple[Segment, ...]:
         pack = self.pack
         tz = self.tz
+        if not (self.pauses or self.extensions or self.rejected):
+            return (self._last_running(self.anchor_at, anchor, asof, due),)
         out: list[tuple[datetime, int, Segment]] = []
         running_rule = pack.period_rule(self.types[0]).citation
         # Intervals in which the clock did not run: (first held day, held from, resume day, resumes at).
@@ -701,36 +735,34 @@ class _Engine:
                 )
             cursor_on, cursor_at = resume_on, resume_at
         if cursor_on is not None and cursor_at is not None:
-            if self.stopped_at is not None:
-                note = f"running until the clock stopped ({self.stop_reason or 'STOPPED'})"
-            elif asof > due:
-                note = f"running; the due date {due.isoformat()} has passed"
-            else:
-                note = "running"
-            out.append(
-                (
-                    cursor_at,
-                    0,
-                    Segment(
-                        "RUNNING",
-                        cursor_at,
-                        self.stopped_at,
-                        max((asof - cursor_on).days, 0),
-                        note,
-                        running_rule,
-                    ),
-                )
-            )
+            out.append((cursor_at, 0, self._last_running(cursor_at, cursor_on, asof, due)))
         out.sort(key=lambda item: (item[0], item[1]))
         return tuple(segment for _, _, segment in out)
+
+    def _last_running(self, start_at: datetime, start_on: date, asof: date, due: date) -> Segment:
+        if self.stopped_at is not None:
+            note = f"running until the clock stopped ({self.stop_reason or 'STOPPED'})"
+        elif asof > due:
+            note = f"running; the due date {due.isoformat()} has passed"
+        else:
+            note = "running"
+        rule = self.pack.period_rule(self.types[0]).citation
+        return Segment("RUNNING", start_at, self.stopped_at, max((asof - start_on).days, 0), note, rule)
 
     def _effect_citation(self, record: _PauseRecord) -> str:
         rule = self.pack.effect_rule(record.reason)
         return rule.citation if rule else self.pack.citation
 
 
-def _refuse(reason: str) -> ExtensionCheck:
-    return ExtensionCheck(False, reason, None)
+def _quick_key(event: ClockEvent) -> tuple[datetime, int]:
+    return (event.occurred_at, KIND_ORDER[event.kind])
+
+
+def _refuse(reason: str, citation: str = "") -> ExtensionCheck:
+    text = reason.rstrip(".") + "."
+    if citation:
+        text += f" Rule: {citation}."
+    return ExtensionCheck(False, text, None)
 
 
 def _span_kwargs(totals: _Totals) -> dict[str, int]:
@@ -779,7 +811,11 @@ def _engine(
     for event in events:
         if not isinstance(event, ClockEvent):
             raise TypeError(f"events must be ClockEvent values, got {type(event).__name__}")
-    return engine, sorted(events, key=ClockEvent.sort_key)
+    ordered = sorted(events, key=_quick_key)
+    # Same instant and kind: only then does the (costly) canonical form of `data` decide the order.
+    if any(_quick_key(a) == _quick_key(b) for a, b in pairwise(ordered)):
+        ordered = sorted(events, key=ClockEvent.sort_key)
+    return engine, ordered
 
 
 def compute(

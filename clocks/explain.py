@@ -11,10 +11,22 @@ if TYPE_CHECKING:
     from clocks.result import ClockResult
 
 
-def _dt(value: datetime | None, tz_name: str) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(zone(tz_name)).isoformat()
+class _Render:
+    """Formats datetimes in the pack's zone; segments repeat pause instants, so each is done once."""
+
+    __slots__ = ("memo", "tz")
+
+    def __init__(self, tz_name: str) -> None:
+        self.tz = zone(tz_name)
+        self.memo: dict[datetime, str] = {}
+
+    def __call__(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = self.memo.get(value)
+        if text is None:
+            text = self.memo[value] = value.astimezone(self.tz).isoformat()
+        return text
 
 
 def _d(value: date | None) -> str | None:
@@ -23,17 +35,18 @@ def _d(value: date | None) -> str | None:
 
 def clock_block(result: ClockResult) -> dict[str, Any]:
     tz = result.timezone
+    _dt = _Render(tz)
     return {
         "policyPack": result.pack_id,
         "policyVersion": result.pack_version,
         "timezone": tz,
         "state": result.state.value,
-        "startedAt": _dt(result.clock_starts_at, tz),
+        "startedAt": _dt(result.clock_starts_at),
         "baseDueDate": _d(result.base_due_date),
         "dueDate": _d(result.due_date),
-        "dueAt": _dt(result.due_at, tz),
+        "dueAt": _dt(result.due_at),
         "acknowledgeBy": _d(result.acknowledge_by),
-        "acknowledgedAt": _dt(result.acknowledged_at, tz),
+        "acknowledgedAt": _dt(result.acknowledged_at),
         "daysRemaining": result.days_remaining,
         "atRisk": result.at_risk,
         "overdue": result.overdue,
@@ -42,6 +55,7 @@ def clock_block(result: ClockResult) -> dict[str, Any]:
 
 def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
     tz = result.timezone
+    _dt = _Render(tz)
     return {
         "requestId": request_id,
         "policyPack": {
@@ -52,16 +66,16 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
         },
         "jurisdiction": result.jurisdiction,
         "timezone": tz,
-        "receivedAt": _dt(result.received_at, tz),
-        "clockStartsAt": _dt(result.clock_starts_at, tz),
+        "receivedAt": _dt(result.received_at),
+        "clockStartsAt": _dt(result.clock_starts_at),
         "period": result.period.as_dict(),
         "baseDueDate": _d(result.base_due_date),
         "dueDate": _d(result.due_date),
-        "dueAt": _dt(result.due_at, tz),
+        "dueAt": _dt(result.due_at),
         "provisional": result.provisional,
         "extensions": [
             {
-                "grantedAt": _dt(e.granted_at, tz),
+                "grantedAt": _dt(e.granted_at),
                 "by": e.by,
                 "amount": e.amount,
                 "unit": e.unit.value,
@@ -72,8 +86,8 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
         ],
         "pauses": [
             {
-                "pausedAt": _dt(p.paused_at, tz),
-                "resumedAt": _dt(p.resumed_at, tz),
+                "pausedAt": _dt(p.paused_at),
+                "resumedAt": _dt(p.resumed_at),
                 "reason": p.reason,
                 "effect": p.effect.value,
             }
@@ -82,8 +96,8 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
         "segments": [
             {
                 "kind": s.kind,
-                "start": _dt(s.start, tz),
-                "end": _dt(s.end, tz),
+                "start": _dt(s.start),
+                "end": _dt(s.end),
                 "days": s.days,
                 "note": s.note,
                 "rule": s.rule,
@@ -98,12 +112,12 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
             {"from": _d(a.from_date), "to": _d(a.to_date), "why": a.why, "reliedUpon": a.relied_upon}
             for a in result.adjustments
         ],
-        "acknowledgement": {"dueDate": _d(result.acknowledge_by), "at": _dt(result.acknowledged_at, tz)},
+        "acknowledgement": {"dueDate": _d(result.acknowledge_by), "at": _dt(result.acknowledged_at)},
         "state": result.state.value,
         "daysRemaining": result.days_remaining,
         "atRisk": result.at_risk,
         "overdue": result.overdue,
-        "computedAt": _dt(result.computed_at, tz),
+        "computedAt": _dt(result.computed_at),
         "excludedDays": result.excluded_days,
         "holidaysReliedOn": [{"date": _d(day), "name": name} for day, name in result.holidays_relied_on],
         "citations": list(result.citations),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from clocks.types import Effect, EventKind, Period, Unit
+from clocks.types import REQUEST_TYPES, Effect, EventKind, Period, Unit
 
 # Kind of period a rule describes. An appeal is simply one more kind, so the appeals feature
 # needs data, not engine changes.
@@ -109,8 +109,24 @@ class PolicyPack:
     # Citations of the product-wide counting rules (anchor, months, days, business days).
     rule_citations: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
+    # Lookup tables derived from `periods`, built once: the engine asks for them on every call.
+    _period_index: Mapping[tuple[str, str], PeriodRule] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule_citations", MappingProxyType(dict(self.rule_citations)))
+        index: dict[tuple[str, str], PeriodRule] = {}
+        for kind in {rule.kind for rule in self.periods}:
+            fallback = next((r for r in self.periods if r.kind == kind and not r.request_types), None)
+            for request_type in REQUEST_TYPES:
+                specific = next(
+                    (r for r in self.periods if r.kind == kind and request_type in r.request_types), None
+                )
+                chosen = specific or fallback
+                if chosen is not None:
+                    index[(kind, request_type)] = chosen
+        object.__setattr__(self, "_period_index", MappingProxyType(index))
 
     @property
     def calendar_label(self) -> str:
@@ -153,17 +169,10 @@ class PolicyPack:
         return self.extension is not None and request_type not in self.extension.excluded_types
 
     def period_rule(self, request_type: str, kind: str = RESPONSE) -> PeriodRule:
-        fallback = None
-        for rule in self.periods:
-            if rule.kind != kind:
-                continue
-            if request_type in rule.request_types:
-                return rule
-            if not rule.request_types and fallback is None:
-                fallback = rule
-        if fallback is None:
-            raise LookupError(f"{self.id} has no {kind} period for {request_type}")
-        return fallback
+        try:
+            return self._period_index[(kind, request_type)]
+        except KeyError:
+            raise LookupError(f"{self.id} has no {kind} period for {request_type}") from None
 
     def period_for(self, request_type: str, kind: str = RESPONSE) -> Period:
         return self.period_rule(request_type, kind).period

@@ -23,9 +23,11 @@ def _normalise(value: datetime) -> datetime:
     return value.astimezone(UTC).astimezone(value.tzinfo)
 
 
+@lru_cache(maxsize=16384)
 def start_of_day(day: date, tz: ZoneInfo) -> datetime:
     return _normalise(datetime.combine(day, time.min, tzinfo=tz))
 
 
+@lru_cache(maxsize=16384)
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return _normalise(datetime.combine(day, _END_OF_DAY, tzinfo=tz))

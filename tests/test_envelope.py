@@ -27,7 +27,7 @@ def _api_paths():
             ).replace("<str:endpoint_id>", "whe_nope").replace("<str:job_id>", "dsar:nope")
 
 
-PATHS = sorted(set(_api_paths())) + ["/v1/", "/v1/unknown", "/v1/requests/req_nope/unknown-action"]
+PATHS = [*sorted(set(_api_paths())), "/v1/", "/v1/unknown", "/v1/requests/req_nope/unknown-action"]
 
 
 def _assert_envelope(response):

@@ -32,7 +32,7 @@ def _race(n, action):
         except ApiError as exc:
             with lock:
                 outcomes.append(exc)
-        except Exception as exc:  # noqa: BLE001 - anything else is a bug the test should show
+        except Exception as exc:
             with lock:
                 outcomes.append(exc)
         finally:
