@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 ERRORS = {
     "400": "Malformed JSON or a validation error (details name the field path).",
     "401": "No key, unknown key or revoked key.",
@@ -69,10 +71,16 @@ def envelope_postprocessing_hook(result: dict[str, Any], generator: Any, request
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": error_ref}}}
                 )
-            operation["security"] = [{"ApiKey": []}]
-    result["components"].setdefault("securitySchemes", {})["ApiKey"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "An API key: `Authorization: Bearer dsar_<prefix>_<secret>`.",
-    }
     return result
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "core.auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer dsar_<prefix>_<secret>`.",
+        }

@@ -213,6 +213,9 @@ if envbool("DSAR_BEHIND_TLS", "0"):
     SECURE_HSTS_SECONDS = envint("DSAR_HSTS_SECONDS", "31536000")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = envbool("DSAR_HSTS_PRELOAD", "0")
+    if not SECURE_HSTS_PRELOAD:
+        # Preload-listing a self-hosted install's domain is hard to undo: the operator opts in.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,19 @@ from .clock import compute_clock
 from .models import DataSubjectRequest
 from .resources import request_resource, timeline_resource
 from .selectors import dsr_page, request_get, request_list, timeline_list
+
+
+def _own_copy(handler: Callable[..., Response]) -> Callable[..., Response]:
+    # extend_schema annotates the function object; an inherited handler needs its own per view.
+    def handle(self: APIView, request: Any, request_id: str) -> Response:
+        return handler(self, request, request_id)
+
+    return handle
+
+
+LIFECYCLE_RESPONSE = OpenApiResponse(
+    description="Lifecycle envelope: {request, transition, clock, events}",
+)
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -140,6 +153,18 @@ class RequestClockExplainApi(APIView):
 
 class LifecycleBase(APIView):
     """Validate a body, run one service, answer 202 with the lifecycle envelope."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        serializer = cls.__dict__.get("input_serializer")
+        if serializer is None:
+            return
+        # Describe the body and the 202 envelope for the schema, once per concrete action view.
+        schema = extend_schema(request=serializer, responses={202: LIFECYCLE_RESPONSE})
+        for method in ("post", "put"):
+            handler = getattr(cls, method, None)
+            if handler is not None:
+                setattr(cls, method, schema(_own_copy(handler)))
 
     required_scopes: ClassVar[tuple[str, ...]] = ("officer",)
     input_serializer: ClassVar[type[serializers.Serializer]]
