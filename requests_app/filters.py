@@ -31,7 +31,9 @@ def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
     q = Q()
     for local_today, zones in by_date.items():
         q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
-    return q & Q(status__in=OPEN)
+    # The outer bound lets the database range-scan the due-date index before the per-zone check.
+    latest = max(by_date) + timedelta(days=days)
+    return Q(status__in=OPEN, clock_due_date__lte=latest) & q
 
 
 class RequestFilter(django_filters.FilterSet):

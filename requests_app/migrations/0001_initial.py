@@ -178,6 +178,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("status__in", ("RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION"))),
                 fields=["org", "clock_due_date", "id"],
+                include=["clock_timezone"],
                 name="dsr_open_due",
             ),
         ),
