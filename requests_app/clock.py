@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,6 +10,12 @@ from zoneinfo import ZoneInfo
 import clocks
 
 from .models import ClockState, DataSubjectRequest, TimelineEntry
+
+
+@functools.cache
+def zone(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly cached; the queue touches dozens, so keep them all.
+    return ZoneInfo(name)
 
 
 def clock_events(entries: Iterable[TimelineEntry]) -> list[clocks.ClockEvent]:
@@ -80,7 +87,7 @@ def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) ->
     running = dsr.clock_state == ClockState.RUNNING
     terminal = dsr.clock_state == ClockState.STOPPED
     if running:
-        today = now.astimezone(ZoneInfo(dsr.clock_timezone)).date()
+        today = now.astimezone(zone(dsr.clock_timezone)).date()
         days_remaining = (dsr.clock_due_date - today).days
         overdue = now > dsr.clock_due_at
     else:
@@ -103,5 +110,5 @@ def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) ->
     }
 
 
-def _iso(value: datetime | None, zone: str) -> str | None:
-    return value.astimezone(ZoneInfo(zone)).isoformat() if value else None
+def _iso(value: datetime | None, tz: str) -> str | None:
+    return value.astimezone(zone(tz)).isoformat() if value else None

@@ -1,22 +1,25 @@
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import django_filters
 from django.db.models import Q, QuerySet
 
 import clocks
 
+from .clock import zone
 from .models import OPEN, DataSubjectRequest
 
 
+@functools.cache
+def _pack_zones() -> frozenset[str]:
+    return frozenset(pack.timezone for pack in clocks.list_packs())
+
+
 def _zones_in_use(extra: str = "") -> set[str]:
-    zones = {pack.timezone for pack in clocks.list_packs()}
-    if extra:
-        zones.add(extra)
-    return zones
+    return set(_pack_zones()) | ({extra} if extra else set())
 
 
 def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
@@ -26,8 +29,8 @@ def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
     index-friendly ranges rather than a per-row time zone conversion.
     """
     by_date: dict = defaultdict(list)
-    for zone in _zones_in_use(org_zone):
-        by_date[now.astimezone(ZoneInfo(zone)).date()].append(zone)
+    for name in _zones_in_use(org_zone):
+        by_date[now.astimezone(zone(name)).date()].append(name)
     q = Q()
     for local_today, zones in by_date.items():
         q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
