@@ -191,3 +191,9 @@ def test_intake_may_not_be_recorded_before_it_was_received(officer, intake):
 
     assert response.status_code == 400
     assert _error(response)["details"][0]["field"] == "receivedAt"
+
+
+def test_create_query_budget(officer, intake, django_assert_max_num_queries):
+    # key lookup, (last-used update), savepoints, insert request, timeline, outbox, idempotency record
+    with django_assert_max_num_queries(12):
+        assert officer.post("/v1/requests", intake(), **{"Idempotency-Key": "budget"}).status_code == 202
