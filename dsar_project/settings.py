@@ -183,7 +183,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.envelope_postprocessing_hook",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": ["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"],
+        "AuthorityStatusEnum": ["PENDING", "VERIFIED", "REJECTED"],
+        "VerificationStatusEnum": ["NOT_REQUESTED", "REQUESTED", "RECEIVED"],
+        "EndpointStatusEnum": ["ACTIVE", "DISABLED"],
+        "DeliveryStatusEnum": ["PENDING", "DELIVERED", "FAILED", "DEAD"],
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -196,6 +202,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long schedules live in the database; no task waits long in the broker, so one hour is ample.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+from notifications.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401 - tick, sweeps
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if env("REDIS_URL"):

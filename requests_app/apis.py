@@ -15,6 +15,7 @@ import clocks
 from core.auth import READ_SCOPES
 from core.idempotency import idempotent
 
+from . import schemas
 from . import serializers as s
 from . import services
 from .clock import compute_clock
@@ -31,9 +32,7 @@ def _own_copy(handler: Callable[..., Response]) -> Callable[..., Response]:
     return handle
 
 
-LIFECYCLE_RESPONSE = OpenApiResponse(
-    description="Lifecycle envelope: {request, transition, clock, events}",
-)
+LIFECYCLE_RESPONSE = OpenApiResponse(schemas.LifecycleSchema, description="The lifecycle envelope.")
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -83,13 +82,19 @@ def _create(request, *, with_due_context: bool) -> Response:
 class RequestCollectionApi(APIView):
     scopes_by_method: ClassVar[dict[str, tuple[str, ...]]] = {"POST": ("intake",), "GET": READ_SCOPES}
 
-    @extend_schema(request=s.IntakeSerializer, responses={202: dict}, operation_id="requests_create")
+    @extend_schema(
+        request=s.IntakeSerializer,
+        responses={202: schemas.RequestEnvelopeSchema},
+        operation_id="requests_create",
+    )
     @idempotent
     def post(self, request) -> Response:
         return _create(request, with_due_context=False)
 
     @extend_schema(
-        parameters=[s.RequestListQuerySerializer], responses={200: dict}, operation_id="requests_list"
+        parameters=[s.RequestListQuerySerializer],
+        responses={200: schemas.RequestListSchema},
+        operation_id="requests_list",
     )
     def get(self, request) -> Response:
         query = validated(s.RequestListQuerySerializer, request.query_params.dict())
@@ -116,7 +121,9 @@ class RequestCollectionApi(APIView):
 class RequestCaptureApi(APIView):
     required_scopes = ("intake",)
 
-    @extend_schema(request=s.IntakeSerializer, responses={202: dict}, operation_id="requests_capture")
+    @extend_schema(
+        request=s.IntakeSerializer, responses={202: schemas.CaptureSchema}, operation_id="requests_capture"
+    )
     @idempotent
     def post(self, request) -> Response:
         return _create(request, with_due_context=True)
@@ -125,7 +132,7 @@ class RequestCaptureApi(APIView):
 class RequestDetailApi(APIView):
     required_scopes = READ_SCOPES
 
-    @extend_schema(responses={200: dict}, operation_id="requests_retrieve")
+    @extend_schema(responses={200: schemas.RequestEnvelopeSchema}, operation_id="requests_retrieve")
     def get(self, request, request_id: str) -> Response:
         dsr = request_get(org=request.user.org, request_id=request_id)
         return Response({"request": request_resource(dsr, now=timezone.now())})
@@ -134,7 +141,7 @@ class RequestDetailApi(APIView):
 class RequestTimelineApi(APIView):
     required_scopes = READ_SCOPES
 
-    @extend_schema(responses={200: dict}, operation_id="requests_timeline")
+    @extend_schema(responses={200: schemas.TimelineSchema}, operation_id="requests_timeline")
     def get(self, request, request_id: str) -> Response:
         entries = timeline_list(org=request.user.org, request_id=request_id)
         return Response({"requestId": request_id, "entries": [timeline_resource(e) for e in entries]})
@@ -143,7 +150,7 @@ class RequestTimelineApi(APIView):
 class RequestClockExplainApi(APIView):
     required_scopes = READ_SCOPES
 
-    @extend_schema(responses={200: dict}, operation_id="requests_clock_explain")
+    @extend_schema(responses={200: schemas.ExplanationSchema}, operation_id="requests_clock_explain")
     def get(self, request, request_id: str) -> Response:
         dsr = request_get(org=request.user.org, request_id=request_id)
         entries = timeline_list(org=request.user.org, request_id=request_id)
@@ -277,7 +284,7 @@ class DsrListApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
-        responses={200: dict},
+        responses={200: schemas.DsrListSchema},
         operation_id="dsr_list",
     )
     def get(self, request) -> Response:

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 
 import pytest
+
+
+def pytest_configure(config):
+    """Each test session gets its own SQLite file, so two suites running at once never share one."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and not os.environ.get("DSAR_TEST_DB_NAME"):
+        folder = tempfile.mkdtemp(prefix="dsar-test-")
+        config._dsar_test_folder = folder
+        database.setdefault("TEST", {})["NAME"] = os.path.join(folder, "db.sqlite3")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_dsar_test_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

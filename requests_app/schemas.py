@@ -1,0 +1,255 @@
+"""Response shapes for the OpenAPI schema only (responses are built by resources.py and clocks).
+
+They mirror api-contract.md so a schema-driven client can check every answer; the envelope around them
+is added by core.schema's postprocessing hook.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers as s
+
+STATES = ["RUNNING", "PAUSED", "AWAITING_START", "STOPPED"]
+STATUSES = ["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"]
+
+
+def _nullable_str() -> s.CharField:
+    return s.CharField(allow_null=True)
+
+
+class ClockBlockSchema(s.Serializer):
+    policyPack = s.CharField()
+    policyVersion = s.CharField()
+    timezone = s.CharField()
+    state = s.ChoiceField(choices=STATES)
+    startedAt = s.DateTimeField()
+    baseDueDate = s.DateField()
+    dueDate = s.DateField()
+    dueAt = s.DateTimeField()
+    acknowledgeBy = s.DateField(allow_null=True)
+    acknowledgedAt = s.DateTimeField(allow_null=True)
+    daysRemaining = s.IntegerField()
+    atRisk = s.BooleanField()
+    overdue = s.BooleanField()
+
+
+class EvidenceOut(s.Serializer):
+    kind = s.CharField()
+    value = s.CharField()
+
+
+class IntakeSourceOut(s.Serializer):
+    channel = s.CharField()
+    rawText = s.CharField()
+    receivedAt = s.DateTimeField()
+    contact = _nullable_str()
+    sourceEvidence = EvidenceOut(many=True)
+
+
+class RequestorOut(s.Serializer):
+    type = s.CharField()
+    name = _nullable_str()
+    email = _nullable_str()
+    relation = _nullable_str()
+
+
+class ArtifactOut(s.Serializer):
+    kind = s.CharField()
+    uri = s.CharField()
+
+
+class AuthorityOut(s.Serializer):
+    evidenceArtifacts = ArtifactOut(many=True)
+    status = s.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
+    verifiedAt = s.DateTimeField(allow_null=True)
+
+
+class VerificationOut(s.Serializer):
+    status = s.ChoiceField(choices=["NOT_REQUESTED", "REQUESTED", "RECEIVED"])
+    requestedAt = s.DateTimeField(allow_null=True)
+    receivedAt = s.DateTimeField(allow_null=True)
+
+
+class OutcomeOut(s.Serializer):
+    kind = s.ChoiceField(choices=["FULFILLED", "PARTIALLY_FULFILLED", "WITHDRAWN", "REFUSED"])
+    reason = _nullable_str()
+    message = _nullable_str()
+    rationale = _nullable_str()
+    at = s.DateTimeField()
+
+
+class RequestResourceSchema(s.Serializer):
+    id = s.CharField()
+    orgId = s.CharField()
+    status = s.ChoiceField(choices=STATUSES)
+    jurisdiction = s.CharField()
+    requestTypes = s.ListField(child=s.CharField())
+    requestTypesInferred = s.BooleanField()
+    intakeSource = IntakeSourceOut()
+    requestor = RequestorOut(allow_null=True)
+    authority = AuthorityOut(allow_null=True)
+    receivedAt = s.DateTimeField()
+    createdAt = s.DateTimeField()
+    updatedAt = s.DateTimeField()
+    clock = ClockBlockSchema()
+    verification = VerificationOut()
+    outcome = OutcomeOut(allow_null=True)
+
+
+class PolicyPackRef(s.Serializer):
+    id = s.CharField()
+    version = s.CharField()
+    law = s.CharField()
+    citation = s.CharField()
+
+
+class PeriodOut(s.Serializer):
+    amount = s.IntegerField()
+    unit = s.ChoiceField(choices=["CALENDAR_MONTHS", "CALENDAR_DAYS", "BUSINESS_DAYS"])
+
+
+class ExtensionOut(s.Serializer):
+    grantedAt = s.DateTimeField()
+    by = s.CharField()
+    amount = s.IntegerField()
+    unit = s.CharField()
+    reason = s.CharField()
+    dueDateAfter = s.DateField()
+
+
+class PauseOut(s.Serializer):
+    pausedAt = s.DateTimeField()
+    resumedAt = s.DateTimeField(allow_null=True)
+    reason = s.ChoiceField(choices=["CLARIFICATION", "VERIFICATION", "AUTHORITY"])
+    effect = s.ChoiceField(choices=["EXCLUDE", "RESTART", "NONE"])
+
+
+class SegmentOut(s.Serializer):
+    kind = s.ChoiceField(choices=["RUNNING", "PAUSED", "AWAITING_START", "EXTENDED", "NO_EFFECT"])
+    start = s.CharField()
+    end = s.CharField(allow_null=True)
+    days = s.IntegerField()
+    note = s.CharField()
+    rule = s.CharField()
+
+
+class DeadlineOut(s.Serializer):
+    kind = s.ChoiceField(choices=["RESPONSE", "ACKNOWLEDGEMENT"])
+    requestType = s.CharField(allow_null=True)
+    dueDate = s.DateField()
+
+
+class AdjustmentOut(s.Serializer):
+    from_ = s.DateField()
+    to = s.DateField()
+    why = s.CharField()
+    reliedUpon = s.BooleanField()
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class AcknowledgementOut(s.Serializer):
+    dueDate = s.DateField(allow_null=True)
+    at = s.DateTimeField(allow_null=True)
+
+
+class ExplanationSchema(s.Serializer):
+    requestId = s.CharField()
+    policyPack = PolicyPackRef()
+    timezone = s.CharField()
+    receivedAt = s.DateTimeField()
+    clockStartsAt = s.DateTimeField()
+    period = PeriodOut()
+    baseDueDate = s.DateField()
+    dueDate = s.DateField()
+    dueAt = s.DateTimeField()
+    extensions = ExtensionOut(many=True)
+    pauses = PauseOut(many=True)
+    segments = SegmentOut(many=True)
+    deadlines = DeadlineOut(many=True)
+    adjustments = AdjustmentOut(many=True)
+    acknowledgement = AcknowledgementOut()
+    state = s.ChoiceField(choices=STATES)
+    daysRemaining = s.IntegerField()
+    atRisk = s.BooleanField()
+    overdue = s.BooleanField()
+    computedAt = s.DateTimeField()
+
+
+class RequestEnvelopeSchema(s.Serializer):
+    request = RequestResourceSchema()
+
+
+class CaptureSchema(s.Serializer):
+    request = RequestResourceSchema()
+    dueContext = ExplanationSchema()
+
+
+class RequestListSchema(s.Serializer):
+    requests = RequestResourceSchema(many=True)
+    total = s.IntegerField()
+    limit = s.IntegerField()
+    offset = s.IntegerField()
+
+
+class TransitionOut(s.Serializer):
+    action = s.CharField()
+    from_ = s.CharField()
+    to = s.CharField()
+    at = s.DateTimeField()
+    actor = s.CharField()
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class LifecycleSchema(s.Serializer):
+    request = RequestResourceSchema()
+    transition = TransitionOut()
+    clock = ClockBlockSchema()
+    events = s.ListField(child=s.CharField())
+
+
+class TimelineEntryOut(s.Serializer):
+    id = s.CharField()
+    at = s.DateTimeField()
+    recordedAt = s.DateTimeField()
+    actor = s.CharField()
+    action = s.CharField()
+    fromStatus = s.CharField(allow_null=True)
+    toStatus = s.CharField(allow_null=True)
+    notes = s.CharField(allow_blank=True)
+    data = s.DictField()
+
+
+class TimelineSchema(s.Serializer):
+    requestId = s.CharField()
+    entries = TimelineEntryOut(many=True)
+
+
+class DsrRowSchema(s.Serializer):
+    id = s.CharField()
+    created_at = s.DateTimeField()
+    updated_at = s.DateTimeField()
+    tenant_id = s.CharField()
+    requested_by = s.CharField(allow_null=True)
+    subject_id = s.CharField(allow_null=True)
+    type = s.CharField()
+    status = s.CharField()
+    completed_at = s.DateTimeField(allow_null=True)
+    export_url = s.CharField(allow_null=True)
+    error_msg = s.CharField(allow_null=True)
+
+
+class DsrListSchema(s.Serializer):
+    requests = DsrRowSchema(many=True)
+    items = DsrRowSchema(many=True, help_text="Deprecated alias of `requests`.")
+    next_cursor = s.CharField(required=False, help_text="Omitted on the last page.")
+
+
+class PolicyPackListSchema(s.Serializer):
+    policyPacks = s.ListField(child=s.DictField())
