@@ -68,9 +68,10 @@ def bench_explanation(repeats: int) -> float:
     received, events = fifty_events()
     now = received + timedelta(days=80)
     timings = []
+    kwargs = {"received_at": received, "request_types": ["ACCESS"], "events": events, "now": now}
     for _ in range(repeats):
         started = time.perf_counter()
-        compute(pack, received_at=received, request_types=["ACCESS"], events=events, now=now).explanation("req")
+        compute(pack, **kwargs).explanation("req")
         timings.append(time.perf_counter() - started)
     return statistics.median(timings) * 1000
 
@@ -97,7 +98,8 @@ def bench_deadlines(n: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
     parser.add_argument("--n", type=int, default=1_000_000, help="deadlines to recompute (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=2000, help="explanation samples (default 2000)")
     args = parser.parse_args()

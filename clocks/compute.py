@@ -72,7 +72,6 @@ class _PauseRecord:
     reason: str
     requested_at: datetime
     requested_on: date
-    pack_effect: Effect
     applied: Effect  # the pack's effect, or NONE when the request came too late to have one
     note: str = ""
     received_at: datetime | None = None
@@ -81,10 +80,10 @@ class _PauseRecord:
 
 @dataclass(slots=True)
 class _Rejected:
+    """An extension event that did not count, and why (shown as a NO_EFFECT segment)."""
+
     event: ClockEvent
     why: str
-    would_be: date | None
-    current: date
 
 
 @dataclass(slots=True)
@@ -196,9 +195,9 @@ class _Engine:
         if rule == "NEXT_BUSINESS_DAY_IF_HOLIDAY" and cal.holiday(day) is not None:
             return later, Adjustment(day, later, why, relied_upon=True)
         if rule == "NEXT_BUSINESS_DAY_IF_HOLIDAY":
-            why += " - not a public holiday, so the pack's rule does not move it; the earlier date is kept"
+            why += ": not a public holiday, and only a holiday moves the last day; the earlier date is kept"
         else:
-            why += " - no cited rule moves this deadline; the earlier date is kept"
+            why += ": no cited rule moves this deadline; the earlier date is kept"
         return day, Adjustment(day, later, why, relied_upon=False)
 
     def due_dates(self, asof: date, extension: _Totals | None = None) -> dict[str, date]:
@@ -240,7 +239,7 @@ class _Engine:
             return  # asking again while still waiting changes nothing: the first request counts
         on = self.local_date(event.occurred_at)
         effect = self.pack.effect_of(event.kind)
-        record = _PauseRecord(reason, event.occurred_at, on, effect, effect)
+        record = _PauseRecord(reason, event.occurred_at, on, effect)
         # The unextended, unpaused, unrolled end is a floor for every due date: below it, no need
         # to work out the exact current due date.
         if effect is not Effect.NONE and on > self.floor_due():
@@ -283,7 +282,7 @@ class _Engine:
             amount = None if raw_amount is None else int(raw_amount)
             unit = None if data.get("unit") in (None, "") else Unit.parse(data["unit"])
         except (TypeError, ValueError) as exc:
-            self._reject(event, f"unreadable extension ({exc})", None)
+            self.rejected.append(_Rejected(event, f"unreadable extension ({exc})"))
             return
         check, totals = self.judge_extension(event.occurred_at, amount, unit)
         if (
@@ -293,7 +292,7 @@ class _Engine:
             or check.unit is None
             or check.due_date_after is None
         ):
-            self._reject(event, check.reason, check.due_date_after)
+            self.rejected.append(_Rejected(event, check.reason))
             return
         on = self.local_date(event.occurred_at)
         self.due_before_extension.append(min(self.due_dates(on)[t] for t in self.extendable_types()))
@@ -308,10 +307,6 @@ class _Engine:
                 due_date_after=check.due_date_after,
             )
         )
-
-    def _reject(self, event: ClockEvent, why: str, would_be: date | None) -> None:
-        on = self.local_date(event.occurred_at)
-        self.rejected.append(_Rejected(event, why, would_be, min(self.due_dates(on).values())))
 
     # ---- extension rule -----------------------------------------------------------------------
 
@@ -365,11 +360,8 @@ class _Engine:
         totals = self.ext_totals.plus(amount, unit)
         asked = Period(amount, unit)
         for request_type in ext_types:
-            period = pack.period_for(request_type)
             wanted = self.unrolled(request_type, anchor, 0, totals)[0]
-            limit = add_span(
-                anchor, **_span_kwargs(limit_totals.plus(period.amount, period.unit)), calendar=self.calendar
-            )[0]
+            limit = self.unrolled(request_type, anchor, 0, limit_totals)[0]
             if wanted > limit:
                 return _refuse(
                     f"Extending by {asked} would end the {request_type} period on {wanted.isoformat()}, "
@@ -385,15 +377,11 @@ class _Engine:
         rule = self.pack.extension
         assert rule is not None
         max_unit = rule.max_total.unit
-        used = [e for e in self.extensions]
-        if all(e.unit is max_unit for e in used):
-            return rule.max_total.amount - sum(e.amount for e in used), max_unit
+        if all(e.unit is max_unit for e in self.extensions):
+            return rule.max_total.amount - sum(e.amount for e in self.extensions), max_unit
         # Mixed units: what is left is the distance, in days, between now-extended and the maximum.
-        period = self.pack.period_for(request_type)
         current = self.unrolled(request_type, anchor, 0, self.ext_totals)[0]
-        limit = add_span(
-            anchor, **_span_kwargs(limit_totals.plus(period.amount, period.unit)), calendar=self.calendar
-        )[0]
+        limit = self.unrolled(request_type, anchor, 0, limit_totals)[0]
         return (limit - current).days, Unit.CALENDAR_DAYS
 
     # ---- final answer -------------------------------------------------------------------------
@@ -442,11 +430,7 @@ class _Engine:
             for request_type in self.types:
                 if not pack.acknowledges(request_type):
                     continue
-                end, skipped = add_span(
-                    anchor,
-                    **_span_kwargs(_NOTHING.plus(ack.period.amount, ack.period.unit)),
-                    calendar=self.calendar,
-                )
+                end, skipped = add_period(anchor, ack.period, self.calendar)
                 ack_due, adjustment = self.roll(end)
                 self._rely(relied, skipped, end, ack_due, adjustment)
                 if adjustment is not None:
@@ -454,7 +438,9 @@ class _Engine:
                 deadlines.append(Deadline("ACKNOWLEDGEMENT", request_type, ack_due))
                 acknowledge_by = ack_due if acknowledge_by is None else min(acknowledge_by, ack_due)
             if acknowledge_by is not None:
-                citations.update(dict.fromkeys([ack.citation, pack.rule_citations["businessDays"]]))
+                citations.update(
+                    dict.fromkeys([ack.citation, pack.rule_citations[_UNIT_RULE[ack.period.unit]]])
+                )
         if len(set(response.values())) > 1:
             citations[pack.rule_citations["multipleTypes"]] = None
 
@@ -468,17 +454,6 @@ class _Engine:
             citations[pack.extension.citation] = None
         if self.extensions:
             citations[pack.rule_citations["extensionFromAnchor"]] = None
-        for rejected in self.rejected:
-            if rejected.would_be is not None and rejected.would_be != rejected.current:
-                adjustments[
-                    Adjustment(
-                        rejected.current,
-                        rejected.would_be,
-                        f"extension of {self.local_date(rejected.event.occurred_at).isoformat()} "
-                        f"not applied: {rejected.why}",
-                        relied_upon=False,
-                    )
-                ] = None
 
         if stopped:
             state = ClockState.STOPPED
@@ -763,10 +738,6 @@ def _refuse(reason: str, citation: str = "") -> ExtensionCheck:
     if citation:
         text += f" Rule: {citation}."
     return ExtensionCheck(False, text, None)
-
-
-def _span_kwargs(totals: _Totals) -> dict[str, int]:
-    return {"months": totals.months, "days": totals.days, "business_days": totals.business_days}
 
 
 def _days(start: date, stop: date) -> list[date]:

@@ -23,7 +23,7 @@ REQUEST_TYPES: tuple[str, ...] = (
 
 
 class UnknownJurisdiction(LookupError):
-    def __init__(self, code: object, known: tuple[str, ...]) -> None:
+    def __init__(self, code: object, known: tuple[str, ...] = ()) -> None:
         self.code = code
         self.known = known
         hint = ""
@@ -32,10 +32,8 @@ class UnknownJurisdiction(LookupError):
             near = [k for k in known if k.lower() == code.strip().lower()]
             if near:
                 hint = f" (codes are case-sensitive: did you mean {near[0]!r}?)"
-        super().__init__(
-            f"Unknown jurisdiction {code!r}{hint}: no policy pack covers it. "
-            f"Supported codes: {', '.join(known)}."
-        )
+        supported = f" Supported codes: {', '.join(known)}." if known else ""
+        super().__init__(f"Unknown jurisdiction {code!r}{hint}: no policy pack covers it.{supported}")
 
 
 class Unit(StrEnum):

@@ -30,7 +30,11 @@ class OutboxEvent(models.Model):
     id = models.CharField(primary_key=True, max_length=40, default=_event_id, editable=False)
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="events")
     request = models.ForeignKey(
-        "requests_app.DataSubjectRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "requests_app.DataSubjectRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
     )
     type = models.CharField(max_length=64)
     body = models.TextField()
@@ -40,7 +44,9 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_undispatched", condition=Q(dispatched_at__isnull=True)),
+            models.Index(
+                fields=["created_at"], name="outbox_undispatched", condition=Q(dispatched_at__isnull=True)
+            ),
             models.Index(fields=["request", "created_at"], name="outbox_by_request"),
         ]
 
@@ -72,7 +78,9 @@ class WebhookEndpoint(models.Model):
         verbose_name = "webhook endpoint"
         ordering = ["org", "created_at", "id"]
         indexes = [
-            models.Index(fields=["org", "created_at"], name="whe_live_by_org", condition=Q(deleted_at__isnull=True))
+            models.Index(
+                fields=["org", "created_at"], name="whe_live_by_org", condition=Q(deleted_at__isnull=True)
+            )
         ]
 
     def __str__(self) -> str:
@@ -113,6 +121,7 @@ class Delivery(models.Model):
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempt = models.PositiveIntegerField(default=0, help_text="Attempts started so far.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     # A Celery dispatcher's reservation: the row sits in the broker's queue until then, so the next tick
     # does not enqueue it again. Only an optimisation: the claim is what prevents a double send.
@@ -124,7 +133,9 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.CharField(max_length=200, blank=True, help_text="Who asked for a replay; empty for the relay.")
+    actor = models.CharField(
+        max_length=200, blank=True, help_text="Who asked for a replay; empty for the relay."
+    )
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -134,7 +145,9 @@ class Delivery(models.Model):
                 fields=["next_attempt_at"], name="delivery_due", condition=Q(status__in=list(RETRYABLE))
             ),
             models.Index(
-                fields=["claimed_until"], name="delivery_leased", condition=Q(status=DeliveryStatus.DELIVERING)
+                fields=["claimed_until"],
+                name="delivery_leased",
+                condition=Q(status=DeliveryStatus.DELIVERING),
             ),
             models.Index(fields=["event", "created_at"], name="delivery_by_event"),
             models.Index(fields=["endpoint", "status"], name="delivery_by_endpoint"),

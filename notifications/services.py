@@ -1,14 +1,66 @@
-"""Outbox writes. Delivery, retries and replay build on these rows."""
+"""Notifications: the outbox, webhook endpoints, delivery with retries, replay and the deadline sweeps.
+
+How an event travels:
+1. `event_emit` inserts an `OutboxEvent` in the caller's transaction and, on commit, kicks the worker.
+2. `outbox_relay` claims undispatched events and creates one `Delivery` per matching active endpoint.
+3. `deliveries_due` lists due deliveries; `delivery_attempt` claims one (conditional UPDATE → DELIVERING
+   with a lease), POSTs it outside any transaction, records the attempt and schedules the next one.
+The kick only shortens the wait: the periodic dispatch (Celery beat or the embedded loop) is what
+guarantees delivery, so a broker outage at commit time loses nothing.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
 
-from .models import OutboxEvent
+from core.api import Conflict, NotFound, ValidationFailed
+from core.models import Org
+
+from . import conf, netguard, signing, transport
+from .models import RETRYABLE, Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+# The contract's event types ("at least" these); an endpoint may also subscribe to "*".
+EVENT_TYPES: tuple[str, ...] = (
+    "request.created",
+    "request.acknowledged",
+    "request.clarification_requested",
+    "request.clarification_received",
+    "request.extended",
+    "request.refused",
+    "request.closed",
+    "request.requestor_changed",
+    "request.verification_requested",
+    "request.verification_received",
+    "authority.requested",
+    "authority.submitted",
+    "authority.approved",
+    "authority.rejected",
+    "clock.at_risk",
+    "clock.overdue",
+)
+ALL_EVENTS = "*"
+
+LOST_ATTEMPT_ERROR = (
+    "No result recorded: the worker stopped during this attempt and its lease expired; "
+    "the receiver may or may not have got it."
+)
+
+
+# --- outbox -------------------------------------------------------------------------------------------------
 
 
 def event_emit(
@@ -23,4 +75,610 @@ def event_emit(
         cls=DjangoJSONEncoder,
     )
     event.save(force_insert=True)
+    transaction.on_commit(kick)
     return event
+
+
+def kick() -> None:
+    """Wake delivery now rather than at the next tick. Best effort, never blocks, never raises.
+
+    With a broker the relay task is published from a background thread (`kicker`): publishing to a
+    broker that is down blocks for seconds, and that must not hold up the API response. Without one,
+    the embedded worker loop is woken.
+    """
+    try:
+        if conf.broker_configured():
+            from .kicker import celery_kicker
+
+            celery_kicker.kick()
+        else:
+            from .worker import wake
+
+            wake()
+    except Exception:
+        log.warning(
+            "Could not kick the webhook relay; the dispatch tick will pick the event up.", exc_info=True
+        )
+
+
+# --- endpoints ----------------------------------------------------------------------------------------------
+
+
+def endpoint_create(
+    *,
+    org: Org,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    actor: str = "",
+    now: datetime | None = None,
+) -> WebhookEndpoint:
+    """Register a receiver. The returned row carries the `whsec_` secret: show it once, never again."""
+    now = now or timezone.now()
+    try:
+        target = netguard.url_check(url, allow_private=conf.allow_private_networks())
+    except netguard.UnsafeUrl as exc:
+        raise ValidationFailed.field("url", str(exc)) from None
+    types = list(dict.fromkeys(event_types))
+    if not types:
+        raise ValidationFailed.field("eventTypes", 'At least one event type, or ["*"] for all.')
+    for index, name in enumerate(types):
+        if name != ALL_EVENTS and name not in EVENT_TYPES:
+            raise ValidationFailed.field(f"eventTypes.{index}", f"Unknown event type {name!r}.")
+    if ALL_EVENTS in types:
+        types = [ALL_EVENTS]
+    del target  # validated; the URL is stored as given and parsed again at each attempt
+    with transaction.atomic():
+        return WebhookEndpoint.objects.create(
+            org=org,
+            url=url.strip(),
+            event_types=types,
+            description=description,
+            secret=signing.secret_generate(),
+            created_at=now,
+            created_by=actor,
+        )
+
+
+def endpoint_delete(*, org: Org, endpoint_id: str, actor: str = "", now: datetime | None = None) -> None:
+    """Soft delete: the row stays for the delivery history; deliveries not yet sent end as DEAD."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = WebhookEndpoint.objects.filter(org=org, pk=endpoint_id, deleted_at__isnull=True).update(
+            deleted_at=now, deleted_by=actor
+        )
+        if updated != 1:
+            raise NotFound("No such webhook endpoint in this organisation.")
+        Delivery.objects.filter(endpoint_id=endpoint_id, status__in=RETRYABLE).update(
+            status=DeliveryStatus.DEAD,
+            next_attempt_at=None,
+            enqueued_until=None,
+            last_error="The endpoint was deleted before this delivery was sent.",
+        )
+
+
+def _active_endpoints(org_ids: set[str]) -> dict[str, list[WebhookEndpoint]]:
+    by_org: dict[str, list[WebhookEndpoint]] = defaultdict(list)
+    rows = WebhookEndpoint.objects.filter(
+        org_id__in=org_ids, deleted_at__isnull=True, disabled_at__isnull=True
+    ).only("id", "org_id", "event_types")
+    for endpoint in rows:
+        by_org[endpoint.org_id].append(endpoint)
+    return by_org
+
+
+# --- relay --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    events: int  # events claimed (a batch this size means there may be more)
+    delivery_ids: list[str]
+
+
+def outbox_relay(
+    *, limit: int = 200, now: datetime | None = None, reserve_for: timedelta | None = None
+) -> RelayResult:
+    """Turn up to `limit` undispatched events into deliveries, one per matching active endpoint.
+
+    Safe with several relays at once: on PostgreSQL each takes different rows (`SKIP LOCKED`); elsewhere
+    each event is claimed by a conditional UPDATE, and the one whose row count is 0 leaves it alone.
+    `reserve_for` marks the new deliveries as already queued (the Celery relay enqueues them itself).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        pending = (
+            OutboxEvent.objects.filter(dispatched_at__isnull=True)
+            .order_by("created_at", "id")
+            .only("id", "org_id", "type")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            events = list(pending.select_for_update(skip_locked=True)[:limit])
+            if events:
+                OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=now)
+        else:
+            events = [
+                e
+                for e in pending[:limit]
+                if OutboxEvent.objects.filter(pk=e.pk, dispatched_at__isnull=True).update(dispatched_at=now)
+                == 1
+            ]
+        if not events:
+            return RelayResult(events=0, delivery_ids=[])
+        endpoints = _active_endpoints({e.org_id for e in events})
+        reserved = now + reserve_for if reserve_for else None
+        deliveries = [
+            Delivery(
+                org_id=event.org_id,
+                event_id=event.pk,
+                endpoint_id=endpoint.pk,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                enqueued_until=reserved,
+                created_at=now,
+            )
+            for event in events
+            for endpoint in endpoints.get(event.org_id, ())
+            if endpoint.subscribes_to(event.type)
+        ]
+        Delivery.objects.bulk_create(deliveries)
+    return RelayResult(events=len(events), delivery_ids=[d.pk for d in deliveries])
+
+
+# --- dispatch -----------------------------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> Q:
+    # Retryable rows whose time has come, and claimed rows whose worker's lease ran out (it died mid-attempt).
+    return Q(status__in=RETRYABLE, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.DELIVERING, claimed_until__lte=now
+    )
+
+
+def deliveries_due(*, now: datetime, limit: int, reserve_for: timedelta | None = None) -> list[str]:
+    """Ids of deliveries due now, oldest first.
+
+    With `reserve_for` (the Celery tick), the rows are marked as queued until then, so the next tick does
+    not enqueue them again while they wait in the broker. Reservation is only an optimisation against
+    piling duplicate tasks up; `delivery_attempt`'s claim is what guarantees one sender per attempt.
+    """
+    qs = Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id")
+    if reserve_for is None:
+        return list(qs.values_list("id", flat=True)[:limit])
+    qs = qs.filter(Q(enqueued_until__isnull=True) | Q(enqueued_until__lte=now))
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(qs.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        else:
+            ids = list(qs.values_list("id", flat=True)[:limit])
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(enqueued_until=now + reserve_for)
+    return ids
+
+
+def deliveries_unreserve(*, delivery_ids: list[str]) -> None:
+    """Give back reservations whose tasks could not be published (the broker is down)."""
+    Delivery.objects.filter(pk__in=delivery_ids).update(enqueued_until=None)
+
+
+def retry_delay(
+    *, failed_attempt: int, retry_after: float | None = None, rng: random.Random | None = None
+) -> timedelta | None:
+    """Delay before the attempt after `failed_attempt` (1-based), or None when the schedule is spent.
+
+    Full jitter: uniformly between 0 and the schedule's step, so receivers coming back from an outage
+    are not hit by every delivery at the same instant. A receiver's Retry-After is a floor.
+    """
+    schedule = conf.retry_schedule()
+    if failed_attempt >= len(schedule):
+        return None
+    seconds = (rng or random).uniform(0, schedule[failed_attempt])
+    if retry_after is not None:
+        seconds = max(seconds, min(retry_after, conf.MAX_RETRY_AFTER.total_seconds()))
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    delivery_id: str
+    number: int
+    status: str  # the delivery's status after this attempt
+    response_code: int | None
+    error: str
+    sent: bool  # False when nothing went on the wire (refused address, unresolvable host)
+
+
+def _claim(delivery_id: str, now: datetime) -> tuple[Delivery, int] | None:
+    delivery = (
+        Delivery.objects.select_related("event", "endpoint")
+        .only(
+            "id",
+            "status",
+            "attempt",
+            "next_attempt_at",
+            "claimed_at",
+            "claimed_until",
+            "event__id",
+            "event__body",
+            "endpoint__id",
+            "endpoint__url",
+            "endpoint__secret",
+            "endpoint__disabled_at",
+            "endpoint__deleted_at",
+            "endpoint__org_id",
+        )
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return None
+    retryable = delivery.status in RETRYABLE and delivery.next_attempt_at and delivery.next_attempt_at <= now
+    lost = (
+        delivery.status == DeliveryStatus.DELIVERING
+        and delivery.claimed_until
+        and delivery.claimed_until <= now
+    )
+    if not (retryable or lost):
+        return None
+    same_row = Delivery.objects.filter(pk=delivery.pk, status=delivery.status, attempt=delivery.attempt)
+    if not delivery.endpoint.is_active:
+        gone = "deleted" if delivery.endpoint.deleted_at else "disabled"
+        same_row.update(
+            status=DeliveryStatus.DEAD,
+            next_attempt_at=None,
+            claimed_until=None,
+            enqueued_until=None,
+            last_error=f"The endpoint was {gone} before this delivery was sent.",
+        )
+        return None
+    number = delivery.attempt + 1
+    with transaction.atomic():
+        # The claim: only one worker's UPDATE matches (status, attempt) as read; the others see 0 rows.
+        claimed = same_row.update(
+            status=DeliveryStatus.DELIVERING,
+            attempt=number,
+            claimed_at=now,
+            claimed_until=now + conf.lease(),
+            enqueued_until=None,
+        )
+        if claimed != 1:
+            return None
+        if lost:
+            DeliveryAttempt.objects.create(
+                delivery_id=delivery.pk,
+                number=delivery.attempt,
+                attempted_at=delivery.claimed_at or now,
+                error=LOST_ATTEMPT_ERROR,
+            )
+    return delivery, number
+
+
+def delivery_attempt(*, delivery_id: str, now: datetime | None = None) -> AttemptOutcome | None:
+    """Make one attempt if the delivery is due and no other worker has it; None if there was nothing to do.
+
+    The HTTP request happens between two short transactions, never inside one.
+    """
+    now = now or timezone.now()
+    claimed = _claim(delivery_id, now)
+    if claimed is None:
+        return None
+    delivery, number = claimed
+    endpoint, event = delivery.endpoint, delivery.event
+    body = event.body.encode("utf-8")
+    timestamp = int(now.timestamp())
+    sent = False
+    try:
+        target = netguard.url_parse(endpoint.url)
+        addresses = netguard.resolve(target, allow_private=conf.allow_private_networks())
+    except netguard.UnsafeUrl as exc:
+        result = transport.HttpResult(status=None, latency_ms=0, error=f"Not sent. {exc}"[:500])
+    else:
+        sent = True
+        result = transport.post(
+            target=target,
+            address=addresses[0],
+            body=body,
+            headers=signing.headers(secret=endpoint.secret, msg_id=event.pk, timestamp=timestamp, body=body),
+            connect_timeout=conf.connect_timeout(),
+            read_timeout=conf.read_timeout(),
+        )
+    status = _record(delivery=delivery, number=number, now=now, timestamp=timestamp, result=result, sent=sent)
+    return AttemptOutcome(
+        delivery_id=delivery.pk,
+        number=number,
+        status=status,
+        response_code=result.status,
+        error=result.error,
+        sent=sent,
+    )
+
+
+def _record(
+    *,
+    delivery: Delivery,
+    number: int,
+    now: datetime,
+    timestamp: int,
+    result: transport.HttpResult,
+    sent: bool,
+) -> str:
+    finished = now + timedelta(milliseconds=result.latency_ms)
+    changes: dict[str, Any] = {
+        "last_attempted_at": now,
+        "last_response_code": result.status,
+        "last_latency_ms": result.latency_ms if sent else None,
+        "last_error": result.error,
+        "claimed_until": None,
+    }
+    if result.ok:
+        changes.update(status=DeliveryStatus.DELIVERED, delivered_at=finished, next_attempt_at=None)
+    elif result.status == 410:
+        # Standard Webhooks: 410 Gone means "stop sending"; the endpoint is disabled, not retried.
+        changes.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+    else:
+        delay = retry_delay(failed_attempt=number, retry_after=result.retry_after)
+        if delay is None:
+            changes.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+        else:
+            changes.update(status=DeliveryStatus.FAILED, next_attempt_at=finished + delay)
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery_id=delivery.pk,
+            number=number,
+            attempted_at=now,
+            webhook_timestamp=timestamp if sent else None,
+            response_code=result.status,
+            latency_ms=result.latency_ms if sent else None,
+            error=result.error,
+        )
+        # Conditional on our claim still standing: if our lease ran out and another worker took the row,
+        # its outcome is the one that counts; ours stays in the attempt log only.
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.DELIVERING, attempt=number).update(
+            **changes
+        )
+        if result.status == 410:
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint.pk, disabled_at__isnull=True).update(
+                disabled_at=finished,
+                disabled_reason=f"The receiver answered 410 Gone to delivery {delivery.pk}.",
+            )
+    return str(changes["status"])
+
+
+# --- replay -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    event: OutboxEvent
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def event_replay(
+    *,
+    org: Org,
+    request_id: str,
+    event_id: str,
+    actor: str,
+    endpoint_id: str | None = None,
+    now: datetime | None = None,
+) -> ReplayResult:
+    """New deliveries of the same event (same id, same bytes) to one endpoint or every matching one.
+
+    Refused for a deleted endpoint (404, as for any unknown id), a disabled one, or one that does not
+    subscribe to the event's type (409 `conflict`).
+    """
+    from requests_app.selectors import request_get
+
+    now = now or timezone.now()
+    dsr = request_get(org=org, request_id=request_id)
+    event = OutboxEvent.objects.filter(org=org, request_id=dsr.pk, pk=event_id).first()
+    if event is None:
+        raise NotFound("No such event for this request.")
+    if endpoint_id is not None:
+        endpoint = WebhookEndpoint.objects.filter(org=org, pk=endpoint_id, deleted_at__isnull=True).first()
+        if endpoint is None:
+            raise NotFound(
+                "No such webhook endpoint in this organisation.",
+                details=[{"field": "endpointId", "message": "No such webhook endpoint."}],
+            )
+        if endpoint.disabled_at is not None:
+            raise Conflict(
+                f"The endpoint is disabled ({endpoint.disabled_reason or 'no reason given'}); "
+                "register it again to receive events.",
+                details=[{"field": "endpointId", "message": "disabled"}],
+            )
+        if not endpoint.subscribes_to(event.type):
+            raise Conflict(
+                f"The endpoint does not subscribe to {event.type}.",
+                details=[{"field": "endpointId", "message": "not subscribed to this event type"}],
+            )
+        endpoints = [endpoint]
+    else:
+        endpoints = [e for e in _active_endpoints({org.pk}).get(org.pk, []) if e.subscribes_to(event.type)]
+        if not endpoints:
+            raise Conflict(f"No active webhook endpoint subscribes to {event.type}.")
+    with transaction.atomic():
+        latest: dict[str, str] = {}
+        for delivery_id, ep_id in (
+            Delivery.objects.filter(event=event, endpoint_id__in=[e.pk for e in endpoints])
+            .order_by("created_at", "id")
+            .values_list("id", "endpoint_id")
+        ):
+            latest[ep_id] = delivery_id
+        deliveries = [
+            Delivery(
+                org_id=org.pk,
+                event=event,
+                endpoint_id=endpoint.pk,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+                replay_of_id=latest.get(endpoint.pk),
+                actor=actor,
+            )
+            for endpoint in endpoints
+        ]
+        Delivery.objects.bulk_create(deliveries)
+        transaction.on_commit(kick)
+    return ReplayResult(event=event, deliveries=deliveries)
+
+
+# --- deadline sweeps ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    at_risk: list[str] = field(default_factory=list)  # event ids emitted
+    overdue: list[str] = field(default_factory=list)
+    refreshed: int = 0
+    idempotency_purged: int = 0
+
+
+def _not_notified(column: str) -> Q:
+    # SQL "column IS DISTINCT FROM clock_due_date", spelt portably.
+    return Q(**{f"{column}__isnull": True}) | ~Q(**{column: F("clock_due_date")})
+
+
+def _emit_clock_event(*, request_id: str, event_type: str, now: datetime) -> str:
+    from requests_app.models import DataSubjectRequest
+    from requests_app.resources import request_resource
+
+    dsr = DataSubjectRequest.objects.select_related("org", "authority_current").get(pk=request_id)
+    event = event_emit(
+        org_id=dsr.org_id,
+        request_id=dsr.pk,
+        type=event_type,
+        at=now,
+        data={"requestId": dsr.pk, "request": request_resource(dsr, now=now)},
+    )
+    return event.pk
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
+    """Emit `clock.overdue` / `clock.at_risk` once per request and due date; refresh provisional clocks;
+    purge expired idempotency records. Safe to run as often and from as many workers as you like.
+
+    Only RUNNING clocks are judged: a paused or not-yet-started clock does not move towards its deadline
+    (its provisional due date moves forward daily), and a stopped one is over.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    result.overdue = _sweep_overdue(now=now, batch=batch)
+    result.at_risk = _sweep_at_risk(now=now, batch=batch)
+    result.refreshed = _refresh_provisional(now=now, batch=batch)
+    result.idempotency_purged = idempotency_purge(now=now)
+    return result
+
+
+def _running_open():
+    from requests_app.models import OPEN, ClockState, DataSubjectRequest
+
+    return DataSubjectRequest.objects.filter(status__in=OPEN, clock_state=ClockState.RUNNING)
+
+
+def _sweep_overdue(*, now: datetime, batch: int) -> list[str]:
+    emitted: list[str] = []
+    last_id = ""
+    while True:
+        rows = list(
+            _running_open()
+            .filter(_not_notified("overdue_notified_for"), clock_due_at__lt=now, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "clock_due_date")[:batch]
+        )
+        for request_id, due in rows:
+            with transaction.atomic():
+                # The guard: whoever flips the column for this due date emits, in the same transaction.
+                # A request that is already overdue is past "at risk" too, so that one is not sent after.
+                won = (
+                    _running_open()
+                    .filter(pk=request_id, clock_due_date=due, clock_due_at__lt=now)
+                    .exclude(overdue_notified_for=due)
+                    .update(overdue_notified_for=due, at_risk_notified_for=due)
+                )
+                if won == 1:
+                    emitted.append(
+                        _emit_clock_event(request_id=request_id, event_type="clock.overdue", now=now)
+                    )
+        if len(rows) < batch:
+            return emitted
+        last_id = rows[-1][0]
+
+
+def _sweep_at_risk(*, now: datetime, batch: int) -> list[str]:
+    max_days = Org.objects.aggregate(m=Max("at_risk_days"))["m"]
+    if max_days is None:
+        return []
+    # A zone's local date is at most a day ahead of UTC's; the exact test per row is in Python below.
+    horizon = now.date() + timedelta(days=max_days + 1)
+    emitted: list[str] = []
+    last_id = ""
+    while True:
+        rows = list(
+            _running_open()
+            # Already overdue: the overdue pass owns it (and marks at-risk as told, so it never comes late).
+            .filter(_not_notified("at_risk_notified_for"), clock_due_date__lte=horizon, clock_due_at__gte=now)
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "clock_due_date", "clock_timezone", "org__at_risk_days")[:batch]
+        )
+        for request_id, due, zone, at_risk_days in rows:
+            today = now.astimezone(ZoneInfo(zone)).date()
+            if (due - today).days > at_risk_days:
+                continue
+            with transaction.atomic():
+                won = (
+                    _running_open()
+                    .filter(pk=request_id, clock_due_date=due, clock_due_at__gte=now)
+                    .exclude(at_risk_notified_for=due)
+                    .update(at_risk_notified_for=due)
+                )
+                if won == 1:
+                    emitted.append(
+                        _emit_clock_event(request_id=request_id, event_type="clock.at_risk", now=now)
+                    )
+        if len(rows) < batch:
+            return emitted
+        last_id = rows[-1][0]
+
+
+def _refresh_provisional(*, now: datetime, batch: int) -> int:
+    """Paused and awaiting clocks have a due date that moves with each new local day: recompute daily."""
+    from requests_app.models import OPEN, ClockState, DataSubjectRequest
+    from requests_app.services import request_clock_refresh
+
+    refreshed = 0
+    last_id = ""
+    while True:
+        rows = list(
+            DataSubjectRequest.objects.filter(
+                status__in=OPEN,
+                clock_state__in=[ClockState.PAUSED, ClockState.AWAITING_START],
+                clock_computed_at__lt=now,
+                pk__gt=last_id,
+            )
+            .order_by("pk")
+            .values_list("pk", "clock_timezone", "clock_computed_at")[:batch]
+        )
+        for request_id, zone, computed_at in rows:
+            tz = ZoneInfo(zone)
+            if computed_at.astimezone(tz).date() >= now.astimezone(tz).date():
+                continue
+            try:
+                request_clock_refresh(request_id=request_id, now=now)
+                refreshed += 1
+            except Exception:
+                log.exception("Clock refresh failed for %s", request_id)
+        if len(rows) < batch:
+            return refreshed
+        last_id = rows[-1][0]
+
+
+def idempotency_purge(*, now: datetime) -> int:
+    from django.conf import settings
+
+    from core.models import IdempotencyRecord
+
+    cutoff = now - timedelta(hours=settings.DSAR_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

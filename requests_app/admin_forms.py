@@ -49,7 +49,10 @@ class ActionForm(forms.Form):
 
 def _notes() -> forms.CharField:
     return forms.CharField(
-        required=False, max_length=_TEXT, widget=forms.Textarea(attrs={"rows": 3}), help_text="Internal notes."
+        required=False,
+        max_length=_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Internal notes.",
     )
 
 
@@ -74,7 +77,7 @@ class ExtendForm(ActionForm):
     reason = forms.CharField(
         max_length=_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the request needs more time (e.g. complex or numerous requests). Sent with the notice.",
+        help_text="Why it needs more time (e.g. complex or numerous requests). Sent with the notice.",
     )
     amount = forms.IntegerField(
         required=False,
@@ -297,7 +300,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "close",
-            "Close",
+            "Close request",
             CloseForm,
             services.request_close,
             "Close the request with its outcome. The clock stops; this cannot be undone.",
@@ -305,7 +308,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "refuse",
-            "Refuse",
+            "Refuse request",
             RefuseForm,
             services.request_refuse,
             "Refuse the request. A reason is required. The clock stops; this cannot be undone.",

@@ -249,10 +249,14 @@ def action_view(
                 return HttpResponseRedirect(_change_url(dsr))
             except (django_fsm.ConcurrentTransition, OperationalError) as exc:
                 log.warning("admin action %s on %s collided: %s", action, dsr.pk, exc)
-                messages.error(request, "Another change to this request happened at the same time; try again.")
+                messages.error(
+                    request, "Another change to this request happened at the same time; try again."
+                )
                 return HttpResponseRedirect(_change_url(dsr))
             else:
-                model_admin.log_change(request, result.request, f"{spec.label} (timeline #{result.entry.seq})")
+                model_admin.log_change(
+                    request, result.request, f"{spec.label} (timeline #{result.entry.seq})"
+                )
                 messages.success(request, _success_message(spec, result))
                 return HttpResponseRedirect(_change_url(dsr))
 
@@ -276,7 +280,11 @@ def action_view(
 def _success_message(spec: ActionSpec, result: services.ActionResult) -> str:
     due = result.clock.due_date.isoformat()
     moved = f" New due date {due}." if spec.name == "extend" else f" Due date {due}."
-    status = f" Status {result.from_status} → {result.to_status}." if result.from_status != result.to_status else ""
+    status = (
+        f" Status {result.from_status} → {result.to_status}."
+        if result.from_status != result.to_status
+        else ""
+    )
     return f"{spec.label}: recorded on the timeline.{status}{moved}"
 
 
@@ -318,9 +326,7 @@ def notification_rows(dsr: DataSubjectRequest, *, with_replay: bool) -> list[dic
                     }
                     for d in deliveries
                 ],
-                "replay_url": reverse(
-                    "admin:requests_app_datasubjectrequest_replay", args=[dsr.pk, event.pk]
-                )
+                "replay_url": reverse("admin:requests_app_datasubjectrequest_replay", args=[dsr.pk, event.pk])
                 if with_replay
                 else "",
             }
@@ -348,7 +354,7 @@ def _replay_service():
 def replay_view(
     model_admin: DataSubjectRequestAdmin, request: HttpRequest, object_id: str, event_id: str
 ) -> HttpResponse:
-    """GET: the event and a choice of endpoint. POST: a new delivery of the same event (the replay service)."""
+    """GET: the event and a choice of endpoint. POST: a new delivery of the same event (replay service)."""
     from notifications.models import OutboxEvent, WebhookEndpoint
 
     dsr = _request_or_404(model_admin, request, object_id)
@@ -364,7 +370,9 @@ def replay_view(
 
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(org_id=dsr.org_id, deleted_at__isnull=True).order_by("created_at")
+        for e in WebhookEndpoint.objects.filter(org_id=dsr.org_id, deleted_at__isnull=True).order_by(
+            "created_at"
+        )
         if e.is_active and e.subscribes_to(event.type)
     ]
     form = ReplayForm(request.POST if request.method == "POST" else None)
@@ -384,7 +392,9 @@ def replay_view(
             messages.error(request, f"Replay refused: {exc.message}")
         else:
             count = len(result.deliveries)
-            messages.success(request, f"Replay of {event.pk} queued: {count} new deliver{'y' if count == 1 else 'ies'}.")
+            messages.success(
+                request, f"Replay of {event.pk} queued: {count} new deliver{'y' if count == 1 else 'ies'}."
+            )
         return HttpResponseRedirect(_change_url(dsr) + "#notifications")
 
     context = {

@@ -15,9 +15,8 @@ import clocks
 from core.auth import READ_SCOPES
 from core.idempotency import idempotent
 
-from . import schemas
+from . import schemas, services
 from . import serializers as s
-from . import services
 from .clock import compute_clock
 from .models import DataSubjectRequest
 from .resources import request_resource, timeline_resource

@@ -25,6 +25,7 @@ HEIGHT = 170
 KINDS: dict[str, tuple[str, str]] = {
     "RUNNING": ("Running", "days that count towards the deadline"),
     "REMAINING": ("Still to run", "from today to the final due date"),
+    "OVERDUE": ("Overdue", "running past the final due date"),
     "PAUSED": ("Paused / excluded", "days that do not count (or were discarded by a restart)"),
     "AWAITING_START": ("Awaiting start", "the clock restarts when the awaited item arrives"),
     "EXTENDED": ("Extension", "from the due date before the extension to the one after it"),
@@ -42,6 +43,14 @@ class Bar:
     label: str  # drawn inside the bar when it fits
     title: str  # tooltip: the engine's note and the rule it applied
     show_label: bool
+
+    @property
+    def label_x(self) -> float:
+        return round(self.x + 5, 1)
+
+    @property
+    def label_y(self) -> float:
+        return self.y + self.height / 2 + 4
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,11 @@ class ClockPicture:
     markers: list[Marker] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, label, meaning)
+    marker_kinds: set[str] = field(default_factory=set)
+
+    @property
+    def plot_width(self) -> int:
+        return self.plot_right - self.plot_left
     summary: str = ""
 
 
@@ -149,6 +163,19 @@ def build_picture(result: clocks.ClockResult, *, now: datetime) -> ClockPicture:
         days = f"{segment.days} d"
         if kind == "NO_EFFECT":
             add_bar(kind, "events", segment.start, seg_end, f"no effect {days}", title)
+        elif kind == "RUNNING" and seg_end > due_end:
+            # Past the final due date the clock is still running, but late: drawn as its own kind.
+            if segment.start < due_end:
+                add_bar(kind, "clock", segment.start, due_end, "running", title)
+            late = (seg_end.astimezone(tz).date() - result.due_date).days
+            add_bar(
+                "OVERDUE",
+                "clock",
+                max(segment.start, due_end),
+                seg_end,
+                f"overdue {late} d",
+                f"Overdue: {late} day(s) past the final due date {result.due_date.isoformat()}",
+            )
         else:
             label = {"RUNNING": "running", "PAUSED": "paused", "AWAITING_START": "awaiting"}.get(kind, kind)
             add_bar(kind, "clock", segment.start, seg_end, f"{label} {days}", title)
@@ -182,7 +209,7 @@ def build_picture(result: clocks.ClockResult, *, now: datetime) -> ClockPicture:
             base_end,
             f"Base due {_fmt(result.base_due_date)}",
             14,
-            f"Base due date {result.base_due_date.isoformat()}: the period alone, before pauses and extensions",
+            f"Base due date {result.base_due_date.isoformat()}: the period alone, no pause or extension",
         )
     add_marker(
         "DUE",
@@ -202,6 +229,7 @@ def build_picture(result: clocks.ClockResult, *, now: datetime) -> ClockPicture:
     picture.ticks = _ticks(start.date(), end.astimezone(tz).date(), tz, x)
     used = {bar.kind for bar in picture.bars}
     picture.legend = [(kind, label, meaning) for kind, (label, meaning) in KINDS.items() if kind in used]
+    picture.marker_kinds = {marker.kind for marker in picture.markers}
     state = result.state.value.replace("_", " ").lower()
     picture.summary = (
         f"Received {_fmt(start.date())}; base due {_fmt(result.base_due_date)}; final due "
@@ -211,7 +239,7 @@ def build_picture(result: clocks.ClockResult, *, now: datetime) -> ClockPicture:
 
 
 def _spread_bottom_labels(markers: list[Marker]) -> None:
-    """"Received" and "Today" sit under the axis; push the second one down a line if they would touch."""
+    """ "Received" and "Today" sit under the axis; push the second one down a line if they would touch."""
     bottom = [m for m in markers if m.label_y > AXIS_Y]
     if len(bottom) == 2 and abs(bottom[0].x - bottom[1].x) < 190:
         index = markers.index(bottom[1])
@@ -250,6 +278,17 @@ def _when(value: datetime | None, tz: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
+def _remaining(result: clocks.ClockResult) -> str:
+    days = result.days_remaining
+    unit = "day" if abs(days) == 1 else "days"
+    if result.state is clocks.ClockState.STOPPED:
+        return "stopped"
+    if result.overdue:
+        return f"overdue by {abs(days)} {unit}"
+    frozen = " (frozen while the clock waits)" if result.state is not clocks.ClockState.RUNNING else ""
+    return f"{days} {unit} remaining{frozen}"
+
+
 def explanation_view(result: clocks.ClockResult) -> dict:
     """The explanation as display strings, in the clock's own zone (the one the law counts days in)."""
     tz = ZoneInfo(result.timezone)
@@ -267,6 +306,7 @@ def explanation_view(result: clocks.ClockResult) -> dict:
         "provisional": result.provisional,
         "state": result.state.value,
         "days_remaining": result.days_remaining,
+        "remaining_text": _remaining(result),
         "excluded_days": result.excluded_days,
         "acknowledge_by": result.acknowledge_by.isoformat() if result.acknowledge_by else "",
         "acknowledged_at": _when(result.acknowledged_at, tz) if result.acknowledged_at else "",

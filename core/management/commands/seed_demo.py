@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from core.api import ApiError
 from core.models import Org
 from core.services import api_key_create, org_create
+from core.staff import staff_password_set, staff_user_create
 
 DEMO_ORG = "Demo Org"
+DEMO_OFFICER = "officer"
 PEOPLE = [
     ("Jane Doe", "jane@example.org"),
     ("Arjun Patel", "arjun@example.net"),
@@ -79,6 +84,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo organisation: {org.name} ({org.id}), {org.requests.count()} requests")
         self.stdout.write(f"  officer key (officer, integration, export): {officer}")
         self.stdout.write(f"  intake key (intake):                        {intake}")
+        password = self._demo_officer(org)
+        self.stdout.write(f"  admin login at /admin/ (privacy officer):   {DEMO_OFFICER} / {password}")
+
+    def _demo_officer(self, org: Org) -> str:
+        """The demo's admin login: a fresh password on every run, printed once, like the keys above."""
+        from django.contrib.auth import get_user_model
+
+        password = os.environ.get("DSAR_OFFICER_PASSWORD") or secrets.token_urlsafe(12)
+        try:
+            if get_user_model().objects.filter(username=DEMO_OFFICER).exists():
+                staff_password_set(username=DEMO_OFFICER, password=password)
+            else:
+                staff_user_create(org=org, username=DEMO_OFFICER, password=password)
+        except ValidationError as exc:
+            raise CommandError("DSAR_OFFICER_PASSWORD rejected: " + " ".join(exc.messages)) from exc
+        return password
 
     def _seed(self, org: Org, count: int, rnd: random.Random) -> None:
         from requests_app import services
