@@ -103,7 +103,7 @@ class RequestCollectionApi(APIView):
             now=now,
             filters={k: query.get(k) for k in ("status", "jurisdiction", "atRiskDays")},
             sort_field=s.RequestListQuerySerializer.SORTS[query["sortBy"]],
-            descending=query["sortOrder"] == "desc",
+            descending=query.get("sortOrder", "asc" if query["sortBy"] == "dueDate" else "desc") == "desc",
             offset=query["offset"],
             limit=query["limit"],
         )

@@ -151,7 +151,11 @@ class RequestListQuerySerializer(serializers.Serializer):
     )
     jurisdiction = serializers.CharField(required=False, max_length=8)
     sortBy = serializers.ChoiceField(choices=list(SORTS), default="createdAt")
-    sortOrder = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+    sortOrder = serializers.ChoiceField(
+        choices=["asc", "desc"],
+        required=False,
+        help_text="Default: asc for dueDate (most urgent first), desc otherwise (newest first).",
+    )
     atRiskDays = serializers.IntegerField(min_value=0, max_value=3_650, required=False)
 
 

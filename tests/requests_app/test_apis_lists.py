@@ -176,3 +176,12 @@ def test_policy_packs_cover_every_code(officer):
     } <= codes
     assert len([c for c in codes if len(c) == 2 and c not in {"GB", "EU", "BR", "CA", "CH", "AU"}]) == 27
     assert all({"id", "version", "law", "citation"} <= set(p) for p in packs)
+
+
+def test_due_date_sorts_most_urgent_first_by_default(officer):
+    later = _create(officer.org, 1)
+    sooner = _create(officer.org, 20)
+
+    data = officer.get("/v1/requests?sortBy=dueDate").json()["data"]
+
+    assert [r["id"] for r in data["requests"]] == [sooner.id, later.id]

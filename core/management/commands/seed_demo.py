@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+import clocks
 from core.api import ApiError
 from core.models import Org
 from core.services import api_key_create, org_create
@@ -136,7 +137,8 @@ class Command(BaseCommand):
                         message="Which accounts does your request cover?",
                         occurred_at=step + timedelta(days=2),
                     )
-                if plan == 3 and step + timedelta(days=3) < now:
+                extendable = clocks.get_pack(created.request.jurisdiction).extendable
+                if plan == 3 and extendable and step + timedelta(days=3) < now:
                     services.request_extend(
                         org=org,
                         request_id=rid,
