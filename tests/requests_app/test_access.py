@@ -105,3 +105,20 @@ def test_lists_show_only_the_callers_org(officer, other_org_client, make_request
 def test_an_unknown_id_is_not_found(officer):
     assert officer.get("/v1/requests/req_doesnotexist").status_code == 404
     assert officer.post("/v1/requests/req_doesnotexist/acknowledgements").status_code == 404
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(officer, monkeypatch):
+    from django.core.cache import cache
+
+    from core.auth import ApiKeyRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+
+    codes = [officer.get("/v1/requests").status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]
+    response = officer.get("/v1/requests")
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert int(response["Retry-After"]) >= 1
+    cache.clear()
