@@ -337,7 +337,11 @@ class _Engine:
             ), None
 
         day = self.local_date(at)
-        window = min(self.due_dates(day, _NOTHING)[t] for t in ext_types)
+        # legal-clocks §1.6: judged against the pause-adjusted *base* due date, which is an intermediate
+        # date and so never rolled (§1.5: only the final date moves). Being early is never a breach.
+        base_anchor = self.effective_anchor(day)
+        excluded = self.excluded_days(day, base_anchor)
+        window = min(self.unrolled(t, base_anchor, excluded, _NOTHING)[0] for t in ext_types)
         if day > window:
             return _refuse(
                 f"Too late to extend: granted on {day.isoformat()}, after the (pause-adjusted) base due "

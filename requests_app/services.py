@@ -407,15 +407,15 @@ def request_extend(
         pack = pack_for(dsr)
         if not pack.extendable:
             raise invalid_action(dsr, "extend", f"{pack.law} allows no extension ({pack.id}).")
-        ext_amount, ext_unit = (amount, unit) if amount is not None else pack.default_extension
+        # No amount: whatever is left of the pack's maximum (all of it, the first time).
         check = clocks.check_extension(
             pack,
             received_at=dsr.intake_received_at,
             request_types=dsr.request_types,
             events=clock_events(entries),
             at=at,
-            amount=ext_amount,
-            unit=ext_unit,
+            amount=amount,
+            unit=unit,
             timezone=dsr.org.timezone_override or None,
         )
         if not check.allowed:
@@ -423,7 +423,7 @@ def request_extend(
         return Change(
             event_type="request.extended",
             clock_event=clocks.EventKind.EXTENSION,
-            clock_data={"amount": ext_amount, "unit": str(ext_unit), "reason": reason, "by": actor},
+            clock_data={"amount": check.amount, "unit": str(check.unit), "reason": reason, "by": actor},
             data={"reason": reason},
         )
 

@@ -340,3 +340,22 @@ def test_lifecycle_query_budget(officer, make_request, django_assert_max_num_que
 
     with django_assert_max_num_queries(12):
         assert act(officer, request["id"], "acknowledgements").status_code == 202
+
+
+def test_a_second_uk_extension_without_an_amount_takes_what_is_left(officer, make_request):
+    request = make_request(receivedAt="2025-09-03T08:00:00Z")
+    rid = request["id"]
+    one = act(
+        officer,
+        rid,
+        "extensions",
+        {"reason": "a", "extendBy": {"unit": "MONTHS", "amount": 1}, "occurredAt": "2025-09-10T10:00:00Z"},
+    )
+    assert one.json()["data"]["clock"]["dueDate"] == "2025-11-03"
+
+    rest = act(officer, rid, "extensions", {"reason": "b", "occurredAt": "2025-09-20T10:00:00Z"})
+
+    assert rest.status_code == 202, rest.content
+    assert rest.json()["data"]["clock"]["dueDate"] == "2025-12-03"
+    more = act(officer, rid, "extensions", {"reason": "c", "occurredAt": "2025-09-21T10:00:00Z"})
+    assert more.status_code == 409
