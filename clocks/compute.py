@@ -697,7 +697,9 @@ class _Engine:
                 continue
             if start_at > cursor_at:
                 discarded = restart_cut is not None and start_at <= restart_cut
-                note = "running, then discarded by the restart" if discarded else "running"
+                note = self._running_note(cursor_on)
+                if discarded:
+                    note += "; discarded by the restart"
                 out.append(
                     (
                         cursor_at,
@@ -718,13 +720,26 @@ class _Engine:
         out.sort(key=lambda item: (item[0], item[1]))
         return tuple(segment for _, _, segment in out)
 
-    def _last_running(self, start_at: datetime, start_on: date, asof: date, due: date) -> Segment:
-        if self.stopped_at is not None:
-            note = f"running until the clock stopped ({self.stop_reason or 'STOPPED'})"
-        elif asof > due:
-            note = f"running; the due date {due.isoformat()} has passed"
+    def _running_note(self, since: date) -> str:
+        """What is running, in words an officer can check: "1 month from 2026-03-02 (...)"."""
+        period = self.pack.period_for(self.types[0])
+        start = since.isoformat()
+        if since != self.first_anchor:
+            start += " (restarted on receipt of what was asked for)"
+        if period.unit is Unit.CALENDAR_MONTHS:
+            how = "the same date in the later month, or its last day; the day of receipt is day one"
+        elif period.unit is Unit.CALENDAR_DAYS:
+            how = "the day of receipt is not counted"
         else:
-            note = "running"
+            how = f"weekdays that are not {self.pack.calendar_label} holidays; the day of receipt is not counted"
+        return f"{period} from {start} ({how})"
+
+    def _last_running(self, start_at: datetime, start_on: date, asof: date, due: date) -> Segment:
+        note = self._running_note(start_on)
+        if self.stopped_at is not None:
+            note += f"; ran until the clock stopped ({self.stop_reason or 'STOPPED'})"
+        elif asof > due:
+            note += f"; the due date {due.isoformat()} has passed"
         rule = self.pack.period_rule(self.types[0]).citation
         return Segment("RUNNING", start_at, self.stopped_at, max((asof - start_on).days, 0), note, rule)
 
