@@ -731,7 +731,7 @@ class _Engine:
         elif period.unit is Unit.CALENDAR_DAYS:
             how = "the day of receipt is not counted"
         else:
-            how = f"weekdays that are not {self.pack.calendar_label} holidays; the day of receipt is not counted"
+            how = f"weekdays that are not {self.pack.calendar_label} holidays; receipt day not counted"
         return f"{period} from {start} ({how})"
 
     def _last_running(self, start_at: datetime, start_on: date, asof: date, due: date) -> Segment:

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -347,7 +348,7 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
                     "label": spec.label,
                     "description": spec.description,
                     "danger": spec.danger,
-                    "url": reverse("admin:requests_app_datasubjectrequest_act", args=[obj.pk, spec.name]),
+                    "url": reverse("admin:requests_app_datasubjectrequest_act", args=[quote(obj.pk), spec.name]),
                 }
                 for spec in ACTIONS.values()
                 if spec.name in allowed

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import django_fsm
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.db.models import Count, Q
@@ -199,11 +200,11 @@ def _at_risk_days(request: HttpRequest) -> str:
 
 def _request_or_404(model_admin: DataSubjectRequestAdmin, request: HttpRequest, object_id: str):
     # Through the admin's scoped queryset: another org's id answers 404, exactly like an unknown one.
-    return model_admin.get_object_or_404(request, object_id)
+    return model_admin.get_object_or_404(request, unquote(object_id))
 
 
 def _change_url(dsr: DataSubjectRequest) -> str:
-    return reverse("admin:requests_app_datasubjectrequest_change", args=[dsr.pk])
+    return reverse("admin:requests_app_datasubjectrequest_change", args=[quote(dsr.pk)])
 
 
 def _apply_service_error(form: forms.Form, exc: ValidationFailed) -> None:
@@ -326,7 +327,7 @@ def notification_rows(dsr: DataSubjectRequest, *, with_replay: bool) -> list[dic
                     }
                     for d in deliveries
                 ],
-                "replay_url": reverse("admin:requests_app_datasubjectrequest_replay", args=[dsr.pk, event.pk])
+                "replay_url": reverse("admin:requests_app_datasubjectrequest_replay", args=[quote(dsr.pk), event.pk])
                 if with_replay
                 else "",
             }

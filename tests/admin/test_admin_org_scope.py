@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from admin_paths import QUEUE, act_url, change_url, replay_url
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -26,7 +27,7 @@ def globex_request(new_request, other_org):
 def _globex_urls(dsr) -> list[str]:
     event = OutboxEvent.objects.filter(request=dsr).first()
     evidence = AuthorityEvidence.objects.get(request=dsr)
-    base = f"/admin/requests_app/datasubjectrequest/{dsr.pk}"
+    base = f"/admin/requests_app/datasubjectrequest/{quote(dsr.pk)}"
     return [
         change_url(dsr),
         f"{base}/history/",
@@ -36,7 +37,7 @@ def _globex_urls(dsr) -> list[str]:
         replay_url(dsr, event.pk),
         f"/admin/authority/authorityevidence/{evidence.pk}/change/",
         f"/admin/authority/authorityevidence/{evidence.pk}/history/",
-        f"/admin/core/org/{dsr.org_id}/change/",
+        f"/admin/core/org/{quote(dsr.org_id)}/change/",
     ]
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -142,3 +150,159 @@ def endpoint_for(org, allow_private):
         return endpoint_create(org=owner or org, url=receiver.url(path), event_types=list(event_types))
 
     return make
+
+
+# --- real processes (Redis, Celery, run_worker) against the test database ---------------------------------
+
+
+def database_url_for_subprocesses() -> str:
+    """A DATABASE_URL that points another process at *this* test database (SQLite file or PostgreSQL)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(s["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            pytest.skip(
+                "needs a file-backed SQLite test database (settings give one unless test_name is :memory:)"
+            )
+        return f"sqlite:///{name}" if name.startswith("/") else f"sqlite:///{os.path.abspath(name)}"
+    if connection.vendor == "postgresql":
+        auth = quote(s["USER"] or "")
+        if s["PASSWORD"]:
+            auth += ":" + quote(s["PASSWORD"])
+        host = f"{auth}@{s['HOST'] or 'localhost'}" if auth else (s["HOST"] or "localhost")
+        port = f":{s['PORT']}" if s["PORT"] else ""
+        return f"postgres://{host}{port}/{quote(s['NAME'])}"
+    pytest.skip(f"no subprocess database URL for {connection.vendor}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Proc:
+    """A child process in its own process group, logging to a file; stopped (or killed) with its children."""
+
+    def __init__(self, name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            args, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.popen.poll() is not None:
+                raise AssertionError(
+                    f"{self.name} exited ({self.popen.returncode}):\n{self.output()[-3000:]}"
+                )
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} never printed {text!r}:\n{self.output()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: no goodbye, no ack, nothing recorded."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # stragglers (pool children) of a clean exit
+        self.log.close()
+        return self.popen.returncode
+
+
+class Procs:
+    """Starts processes for one test and always stops them, in reverse order."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[Proc] = []
+
+    def start(self, name: str, args: list[str], *, env: dict[str, str]) -> Proc:
+        proc = Proc(name, args, env=env, log_dir=self.log_dir)
+        self.started.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.started):
+            proc.stop()
+
+
+@pytest.fixture
+def procs(tmp_path, transactional_db) -> Iterator[Procs]:
+    # Depends on the database fixture so the processes stop before the test database is flushed.
+    p = Procs(tmp_path)
+    yield p
+    p.stop_all()
+
+
+@pytest.fixture
+def child_env(tmp_path, allow_private):
+    """`child_env(**overrides)`: the environment for a child process on this test database.
+
+    `settings={"NAME": value}` writes a settings module importing the project's and overriding those
+    names (things the environment cannot express, like a short retry schedule), and selects it.
+    """
+
+    def make(*, settings: dict | None = None, **overrides: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS_MODULE"))}
+        env.update(
+            DATABASE_URL=database_url_for_subprocesses(),
+            DSAR_WEBHOOK_ALLOW_PRIVATE_NETWORKS="1",
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+            DJANGO_SETTINGS_MODULE="dsar_project.settings",
+        )
+        env.pop("CELERY_BROKER_URL", None)
+        if settings:
+            module = tmp_path / "child_settings.py"
+            lines = ["from dsar_project.settings import *  # noqa: F403", ""]
+            lines += [f"{name} = {value!r}" for name, value in settings.items()]
+            module.write_text("\n".join(lines) + "\n")
+            env["DJANGO_SETTINGS_MODULE"] = "child_settings"
+        env.update(overrides)
+        return env
+
+    return make
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    yield free_port()
+
+
+def _eventually(check, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition still false after {timeout} s: {check}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def eventually():
+    """`eventually(lambda: ..., timeout=10)`: poll until truthy (other processes write asynchronously)."""
+    return _eventually
