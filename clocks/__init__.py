@@ -7,7 +7,7 @@ The Django layer maps its rows to these values in one place and calls `compute` 
 from __future__ import annotations
 
 from clocks.compute import check_extension, compute
-from clocks.packs import get_pack, jurisdiction_codes, list_packs
+from clocks.packs import UnknownPackVersion, get_pack, jurisdiction_codes, list_packs
 from clocks.policy import PolicyPack
 from clocks.result import ClockResult
 from clocks.types import (
@@ -44,6 +44,7 @@ __all__ = [
     "Segment",
     "Unit",
     "UnknownJurisdiction",
+    "UnknownPackVersion",
     "check_extension",
     "compute",
     "get_pack",

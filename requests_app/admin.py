@@ -65,7 +65,7 @@ class JurisdictionFilter(admin.SimpleListFilter):
 
 
 class AtRiskFilter(admin.SimpleListFilter):
-    title = "at risk"
+    title = "deadline risk"
     parameter_name = "at_risk"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ class AtRiskFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
+    title = "overdue state"
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -348,7 +348,9 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
                     "label": spec.label,
                     "description": spec.description,
                     "danger": spec.danger,
-                    "url": reverse("admin:requests_app_datasubjectrequest_act", args=[quote(obj.pk), spec.name]),
+                    "url": reverse(
+                        "admin:requests_app_datasubjectrequest_act", args=[quote(obj.pk), spec.name]
+                    ),
                 }
                 for spec in ACTIONS.values()
                 if spec.name in allowed

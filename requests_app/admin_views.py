@@ -327,7 +327,9 @@ def notification_rows(dsr: DataSubjectRequest, *, with_replay: bool) -> list[dic
                     }
                     for d in deliveries
                 ],
-                "replay_url": reverse("admin:requests_app_datasubjectrequest_replay", args=[quote(dsr.pk), event.pk])
+                "replay_url": reverse(
+                    "admin:requests_app_datasubjectrequest_replay", args=[quote(dsr.pk), event.pk]
+                )
                 if with_replay
                 else "",
             }

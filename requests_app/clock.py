@@ -29,7 +29,11 @@ def clock_events(entries: Iterable[TimelineEntry]) -> list[clocks.ClockEvent]:
 
 
 def pack_for(dsr: DataSubjectRequest) -> clocks.PolicyPack:
-    return clocks.get_pack(dsr.jurisdiction)
+    """The pack a request is computed under: the version it was first computed with, never a newer one
+    by accident (legal-clocks §1.11). New requests get the current version."""
+    if not dsr.clock_pack_version:
+        return clocks.get_pack(dsr.jurisdiction)
+    return clocks.get_pack(dsr.jurisdiction, pack_id=dsr.clock_pack_id, version=dsr.clock_pack_version)
 
 
 def compute_clock(
@@ -37,13 +41,13 @@ def compute_clock(
     entries: Iterable[TimelineEntry],
     *,
     now: datetime,
-    extra: Iterable[clocks.ClockEvent] = (),
+    pack: clocks.PolicyPack | None = None,
 ) -> clocks.ClockResult:
     return clocks.compute(
-        pack_for(dsr),
+        pack or pack_for(dsr),
         received_at=dsr.intake_received_at,
         request_types=dsr.request_types,
-        events=[*clock_events(entries), *extra],
+        events=clock_events(entries),
         now=now,
         timezone=dsr.org.timezone_override or None,
         at_risk_days=dsr.org.at_risk_days,

@@ -85,11 +85,11 @@ class ClockPicture:
     ticks: list[Tick] = field(default_factory=list)
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, label, meaning)
     marker_kinds: set[str] = field(default_factory=set)
+    summary: str = ""
 
     @property
     def plot_width(self) -> int:
         return self.plot_right - self.plot_left
-    summary: str = ""
 
 
 def _day_end(day: date, tz: ZoneInfo) -> datetime:

@@ -138,6 +138,7 @@ def request_action(
     occurred_at: datetime | None = None,
     notes: str = "",
     now: datetime | None = None,
+    pack_override: Callable[[], clocks.PolicyPack] | None = None,
 ) -> ActionResult:
     """The shared machinery every lifecycle action runs through (see the module docstring)."""
     now = now or timezone.now()
@@ -168,8 +169,12 @@ def request_action(
             data=data,
             clock_event=str(change.clock_event) if change.clock_event else "",
         )
-        result = compute_clock(dsr, [*entries, entry], now=now)
+        result = compute_clock(
+            dsr, [*entries, entry], now=now, pack=pack_override() if pack_override else None
+        )
         store_clock(dsr, result)
+        if pack_override:
+            entry.data["dueDateAfter"] = result.due_date.isoformat()
         dsr.updated_at = now
         dsr.save(update_fields=["status", "updated_at", *CLOCK_FIELDS, *change.fields])
         entry.save(force_insert=True)
@@ -648,3 +653,38 @@ def request_clock_refresh(*, request_id: str, now: datetime | None = None) -> cl
         store_clock(dsr, result)
         dsr.save(update_fields=CLOCK_FIELDS)
     return result
+
+
+def request_clock_upgrade(
+    *, org: Org, request_id: str, actor: str, now: datetime | None = None
+) -> ActionResult | None:
+    """Recompute a request under the current version of its policy pack — the one deliberate way a new
+    pack version reaches an existing request. Logged on the timeline with both versions and due dates.
+    Returns None when the request is already on the current version."""
+    current: dict[str, clocks.PolicyPack] = {}
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+        pack = clocks.get_pack(dsr.jurisdiction)
+        current["pack"] = pack
+        return Change(
+            event_type="request.clock_recomputed",
+            data={
+                "from": f"{dsr.clock_pack_id}@{dsr.clock_pack_version}",
+                "to": f"{pack.id}@{pack.version}",
+                "dueDateBefore": dsr.clock_due_date.isoformat(),
+            },
+        )
+
+    dsr = DataSubjectRequest.objects.select_related("org").get(org=org, pk=request_id)
+    latest = clocks.get_pack(dsr.jurisdiction)
+    if (dsr.clock_pack_id, dsr.clock_pack_version) == (latest.id, latest.version):
+        return None
+    return request_action(
+        org=org,
+        request_id=request_id,
+        actor=actor,
+        action="clock.upgrade",
+        step=step,
+        now=now,
+        pack_override=lambda: current["pack"],
+    )

@@ -133,11 +133,41 @@ def jurisdiction_codes() -> tuple[str, ...]:
     return tuple(_registry())
 
 
-def get_pack(code: str) -> PolicyPack:
+def get_pack(code: str, *, pack_id: str | None = None, version: str | None = None) -> PolicyPack:
+    """The pack for a jurisdiction code: the current one, or the exact (pack_id, version) a request was
+    computed under. Superseded versions live in `archive/<id>@<version>.json`; keeping them is what lets a
+    new pack version leave existing deadlines alone until someone recomputes them on purpose."""
     try:
-        return _registry()[code]
+        current = _registry()[code]
     except (KeyError, TypeError):
         raise UnknownJurisdiction(code, jurisdiction_codes()) from None
+    if (pack_id is None or pack_id == current.id) and (version is None or version == current.version):
+        return current
+    return _archived(code, pack_id or current.id, version or current.version)
+
+
+@lru_cache(maxsize=256)
+def _archived(code: str, pack_id: str, version: str) -> PolicyPack:
+    raw = _archived_raw(pack_id, version)
+    if raw is None or code not in raw.get("jurisdictions", {}):
+        raise UnknownPackVersion(code, pack_id, version)
+    return _build(raw, code, raw["jurisdictions"][code])
+
+
+def _archived_raw(pack_id: str, version: str) -> Mapping[str, Any] | None:
+    entry = resources.files(__name__) / "archive" / f"{pack_id}@{version}.json"
+    if not entry.is_file():
+        return None
+    return json.loads(entry.read_text(encoding="utf-8"))
+
+
+class UnknownPackVersion(LookupError):
+    def __init__(self, code: str, pack_id: str, version: str) -> None:
+        self.code, self.pack_id, self.version = code, pack_id, version
+        super().__init__(
+            f"Policy pack {pack_id}@{version} (for {code}) is not available: keep superseded versions in "
+            f"clocks/packs/archive/, or recompute the request under the current pack."
+        )
 
 
 def list_packs() -> list[PolicyPack]:
