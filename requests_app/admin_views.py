@@ -249,6 +249,9 @@ def action_view(
                 messages.error(request, f"{spec.label} refused: {exc.message}")
                 return HttpResponseRedirect(_change_url(dsr))
             except (django_fsm.ConcurrentTransition, OperationalError) as exc:
+                # Only a lost race or SQLite's busy timeout is the officer's to retry; anything else is a bug.
+                if isinstance(exc, OperationalError) and "locked" not in str(exc).lower():
+                    raise
                 log.warning("admin action %s on %s collided: %s", action, dsr.pk, exc)
                 messages.error(
                     request, "Another change to this request happened at the same time; try again."

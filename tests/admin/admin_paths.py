@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.admin.utils import quote
 
+
 def change_url(dsr) -> str:
     return f"/admin/requests_app/datasubjectrequest/{quote(dsr.pk)}/change/"
 

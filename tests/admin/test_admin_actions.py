@@ -85,7 +85,12 @@ def test_it_puts_a_service_validation_error_on_the_field(officer_client, on_time
 def test_it_reads_occurred_at_as_a_local_time_in_the_clocks_zone(officer_client, new_request):
     dsr = new_request(jurisdiction="GB", days_ago=3)
     zone = ZoneInfo(dsr.clock_timezone)
-    local = (timezone.now() - timedelta(days=1)).astimezone(zone).replace(second=0, microsecond=0)
+    # Noon yesterday, London time: never a DST gap or overlap.
+    local = (
+        (timezone.now() - timedelta(days=1))
+        .astimezone(zone)
+        .replace(hour=12, minute=0, second=0, microsecond=0)
+    )
 
     officer_client.post(act_url(dsr, "acknowledge"), {"occurred_at": local.strftime("%Y-%m-%dT%H:%M")})
 

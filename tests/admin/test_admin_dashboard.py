@@ -1,4 +1,5 @@
-"""The admin home: open requests on time / due soon / overdue, by status and jurisdiction, linked to the queue."""
+"""The admin home: open requests on time, due soon or overdue, by status and jurisdiction, each linked to
+the queue."""
 
 from __future__ import annotations
 

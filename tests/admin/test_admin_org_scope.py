@@ -20,7 +20,10 @@ def globex_request(new_request, other_org):
     return new_request(
         request_org=other_org,
         contact="secret@globex.example",
-        authority={"evidence_artifacts": [{"kind": "POA", "uri": "s3://globex/poa.pdf"}], "status": "PENDING"},
+        authority={
+            "evidence_artifacts": [{"kind": "POA", "uri": "s3://globex/poa.pdf"}],
+            "status": "PENDING",
+        },
     )
 
 
@@ -130,7 +133,9 @@ def test_the_request_queryset_is_the_only_way_in(officer_client, on_time, globex
     assert DataSubjectRequest.objects.count() == 2
 
 
-def test_staff_groups_cannot_open_the_unscoped_notification_admin(officer_client, auditor_client, globex_request):
+def test_staff_groups_cannot_open_the_unscoped_notification_admin(
+    officer_client, auditor_client, globex_request
+):
     # notifications/admin.py lists every org's events; the groups get no permission on it (core/staff.py).
     event = OutboxEvent.objects.filter(request=globex_request).first()
     for client in (officer_client, auditor_client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import clocks
 from requests_app.clock_picture import PLOT_LEFT, PLOT_RIGHT, build_picture, explanation_view
@@ -15,7 +16,7 @@ def _at(text: str) -> datetime:
 
 
 def _uk_17(now: str = "2021-01-05T10:00"):
-    """UK-17 of legal-clocks.md, extended: clarification 16 Nov → 16 Dec (31 days excluded), then +2 months."""
+    """UK-17 of legal-clocks.md: clarification 16 Nov → 16 Dec (31 days excluded), then +2 months."""
     return clocks.compute(
         clocks.get_pack("GB"),
         received_at=_at("2020-11-14T10:00"),
@@ -23,7 +24,11 @@ def _uk_17(now: str = "2021-01-05T10:00"):
         events=[
             E(K.CLARIFICATION_REQUESTED, _at("2020-11-16T10:00")),
             E(K.CLARIFICATION_RECEIVED, _at("2020-12-16T10:00")),
-            E(K.EXTENSION, _at("2020-12-20T10:00"), {"amount": 2, "unit": "CALENDAR_MONTHS", "reason": "complex"}),
+            E(
+                K.EXTENSION,
+                _at("2020-12-20T10:00"),
+                {"amount": 2, "unit": "CALENDAR_MONTHS", "reason": "complex"},
+            ),
         ],
         now=_at(now),
         at_risk_days=7,
@@ -36,7 +41,7 @@ def test_it_draws_segments_by_kind_in_order_from_receipt():
     clock_lane = [b for b in picture.bars if b.y == picture.clock_y]
     assert [b.kind for b in clock_lane] == ["RUNNING", "PAUSED", "RUNNING", "REMAINING"]
     assert clock_lane[0].x == PLOT_LEFT
-    assert all(a.x <= b.x for a, b in zip(clock_lane, clock_lane[1:], strict=False))
+    assert all(a.x <= b.x for a, b in pairwise(clock_lane))
     assert all(PLOT_LEFT <= b.x + b.width <= PLOT_RIGHT for b in picture.bars)
     assert "31 day(s) excluded" in clock_lane[1].title
 
@@ -77,7 +82,10 @@ def test_it_shows_no_effect_events_in_their_own_lane_with_the_rule():
         clocks.get_pack("US-CA"),
         received_at=_at("2025-03-03T18:00"),
         request_types=["ACCESS"],
-        events=[E(K.VERIFICATION_REQUESTED, _at("2025-03-04T18:00")), E(K.VERIFICATION_RECEIVED, _at("2025-03-25T18:00"))],
+        events=[
+            E(K.VERIFICATION_REQUESTED, _at("2025-03-04T18:00")),
+            E(K.VERIFICATION_RECEIVED, _at("2025-03-25T18:00")),
+        ],
         now=_at("2025-03-27T10:00"),
         at_risk_days=7,
     )
