@@ -28,13 +28,22 @@ from bench._pg import bench_database, percentile  # noqa: E402
 
 BODY = {
     "jurisdiction": "GB",
-    "intakeSource": {"channel": "EMAIL", "rawText": "Please send me a copy of my data.",
-                     "receivedAt": "2026-11-01T09:12:00Z", "contact": "bench@example.org"},
+    "intakeSource": {
+        "channel": "EMAIL",
+        "rawText": "Please send me a copy of my data.",
+        "receivedAt": "2026-11-01T09:12:00Z",
+        "contact": "bench@example.org",
+    },
     "requestor": {"type": "DATA_SUBJECT", "name": "Bench", "email": "bench@example.org"},
     "requestTypes": ["ACCESS"],
 }
-BARE = {"jurisdiction": "GB", "channel": "EMAIL", "raw_text": "Please send me a copy of my data.",
-        "intake_received_at": "2026-11-01T09:12:00Z", "contact": "bench@example.org"}
+BARE = {
+    "jurisdiction": "GB",
+    "channel": "EMAIL",
+    "raw_text": "Please send me a copy of my data.",
+    "intake_received_at": "2026-11-01T09:12:00Z",
+    "contact": "bench@example.org",
+}
 
 
 def free_port() -> int:
@@ -86,41 +95,77 @@ def run(port: int, key: str, seconds: float, clients: int, make_call) -> tuple[f
 
 
 def report(name: str, rate: float, latencies: list[float], errors: int) -> None:
-    print(f"{name:<12} {rate:7.0f} req/s  p50 {statistics.median(latencies):6.1f} ms  "
-          f"p95 {percentile(latencies, 95):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  errors {errors}")
+    print(
+        f"{name:<12} {rate:7.0f} req/s  p50 {statistics.median(latencies):6.1f} ms  "
+        f"p95 {percentile(latencies, 95):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms  errors {errors}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
     with bench_database("dsar_api_bench") as url:
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-               "DEBUG": "0", "DSAR_API_RATE": "100000000/min", "SECRET_KEY": "bench-" + "k" * 50,
-               "DSAR_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DEBUG": "0",
+            "DSAR_API_RATE": "100000000/min",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "DSAR_CONN_MAX_AGE": "600",
+            "LOG_LEVEL": "WARNING",
+        }
         setup = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", (
-                "import django; django.setup();"
-                "from core.services import org_create, api_key_create;"
-                "org = org_create(name='Bench'); print(api_key_create(org=org, scopes=['officer'])[1])"
-            )], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import django; django.setup();"
+                    "from core.services import org_create, api_key_create;"
+                    "org = org_create(name='Bench'); print(api_key_create(org=org, scopes=['officer'])[1])"
+                ),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         key = setup.stdout.strip().splitlines()[-1]
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
-            [str(Path(sys.executable).parent / "gunicorn"), "bench.bench_wsgi:application", "-w", str(args.workers),
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "bench.bench_wsgi:application",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             for _ in range(100):
                 try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/v1/openapi.json")
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                        "GET", "/v1/openapi.json"
+                    )
                     break
                 except OSError:
                     time.sleep(0.1)
-            print(f"gunicorn -w {args.workers} + PostgreSQL; {args.clients} clients x {args.seconds:.0f} s each; "
-                  f"{os.cpu_count()} cores shared with the load generator")
+            print(
+                f"gunicorn -w {args.workers} + PostgreSQL; {args.clients} clients x {args.seconds:.0f} s each; "
+                f"{os.cpu_count()} cores shared with the load generator"
+            )
 
             def create(state):
                 return "POST", "/v1/requests", BODY, 202
@@ -133,8 +178,12 @@ def main() -> None:
             ids: list[str] = []
             conn = http.client.HTTPConnection("127.0.0.1", port)
             for _ in range(args.clients):
-                conn.request("POST", "/v1/requests", json.dumps(BODY),
-                             {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+                conn.request(
+                    "POST",
+                    "/v1/requests",
+                    json.dumps(BODY),
+                    {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                )
                 ids.append(json.loads(conn.getresponse().read())["data"]["request"]["id"])
 
             def detail(state):
@@ -150,13 +199,20 @@ def main() -> None:
                 return "POST", f"/v1/requests/{ids[state['i']]}/{action}", body, 202
 
             results = {}
-            for name, call in (("create", create), ("bare create", bare), ("detail", detail),
-                               ("list 50", listing), ("transition", transition)):
+            for name, call in (
+                ("create", create),
+                ("bare create", bare),
+                ("detail", detail),
+                ("list 50", listing),
+                ("transition", transition),
+            ):
                 results[name] = run(port, key, args.seconds, args.clients, call)
                 report(name, *results[name])
             ratio = results["create"][0] / results["bare create"][0]
-            print(f"our create / bare create = {ratio:.2f} (target >= 0.6); "
-                  f"create p99 {percentile(results['create'][1], 99):.1f} ms (target <= 100 ms)")
+            print(
+                f"our create / bare create = {ratio:.2f} (target >= 0.6); "
+                f"create p99 {percentile(results['create'][1], 99):.1f} ms (target <= 100 ms)"
+            )
         finally:
             server.terminate()
             server.wait(10)

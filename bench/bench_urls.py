@@ -29,10 +29,18 @@ class BareRequestViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         now = timezone.now()
         serializer.save(
-            org=self.request.user.org, received_at=now, created_at=now, updated_at=now, clock_pack_id="uk-gdpr",
-            clock_pack_version="2026.1", clock_timezone="Europe/London", clock_started_at=now,
-            clock_base_due_date=date(2026, 1, 1), clock_due_date=date(2026, 1, 1),
-            clock_due_at=datetime(2026, 1, 1, tzinfo=now.tzinfo), clock_computed_at=now,
+            org=self.request.user.org,
+            received_at=now,
+            created_at=now,
+            updated_at=now,
+            clock_pack_id="uk-gdpr",
+            clock_pack_version="2026.1",
+            clock_timezone="Europe/London",
+            clock_started_at=now,
+            clock_base_due_date=date(2026, 1, 1),
+            clock_due_date=date(2026, 1, 1),
+            clock_due_at=datetime(2026, 1, 1, tzinfo=now.tzinfo),
+            clock_computed_at=now,
         )
 
 
