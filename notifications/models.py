@@ -123,6 +123,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Set by each claim; recording an outcome needs it to still match (see services.deliveries_attempt).
+    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
     # A Celery dispatcher's reservation: the row sits in the broker's queue until then, so the next tick
     # does not enqueue it again. Only an optimisation: the claim is what prevents a double send.
     enqueued_until = models.DateTimeField(null=True, blank=True)

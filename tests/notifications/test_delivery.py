@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connections
@@ -227,3 +228,26 @@ def test_concurrent_workers_send_each_attempt_once(make_request, receiver, endpo
     )
     assert DeliveryAttempt.objects.count() == 5
     assert set(Delivery.objects.values_list("status", flat=True)) == {"DELIVERED"}
+
+
+def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_new_claim(make_request, receiver, endpoint_for):
+    from notifications import services
+
+    endpoint_for(receiver)
+    make_request()
+    outbox_relay()
+    delivery = _only_delivery()
+    real_send = services._send
+
+    def send_while_another_worker_takes_over(*, delivery, now):
+        result = real_send(delivery=delivery, now=now)
+        # Meanwhile our lease expired and another worker claimed the row (a new token, attempt 2).
+        Delivery.objects.filter(pk=delivery.pk).update(claim_token="someone-else", attempt=2)
+        return result
+
+    with mock.patch.object(services, "_send", side_effect=send_while_another_worker_takes_over):
+        (outcome,) = services.deliveries_attempt(delivery_ids=[delivery.pk])
+    assert outcome.status == "DELIVERED"  # what we saw...
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.claim_token) == ("DELIVERING", "someone-else")  # ...but theirs counts
+    assert DeliveryAttempt.objects.get().response_code == 200  # and our attempt is on record

@@ -1,0 +1,192 @@
+"""Webhook endpoints, notification history and replay. One view per operation; scope `integration`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.idempotency import idempotent
+from core.serializers import StrictSerializer
+
+from . import selectors, services
+from .resources import delivery_resource, endpoint_resource, event_resource
+
+SCOPES = ("integration",)
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- schema-only descriptions of the answers (the views build plain dicts) -------------------------------
+
+
+class EndpointOutput(serializers.Serializer):
+    id = serializers.CharField()
+    url = serializers.CharField()
+    eventTypes = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField(allow_blank=True)
+    createdAt = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["ACTIVE", "DISABLED"])
+    disabledAt = serializers.DateTimeField(allow_null=True)
+    disabledReason = serializers.CharField(allow_null=True)
+
+
+class EndpointCreatedOutput(EndpointOutput):
+    secret = serializers.CharField(help_text="whsec_… — shown once, in this answer only.")
+
+
+class AttemptOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    attemptedAt = serializers.DateTimeField()
+    responseCode = serializers.IntegerField(allow_null=True)
+    latencyMs = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    webhookTimestamp = serializers.IntegerField(allow_null=True)
+
+
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.CharField()
+    endpointId = serializers.CharField()
+    status = serializers.ChoiceField(choices=["PENDING", "DELIVERED", "FAILED", "DEAD"])
+    attempt = serializers.IntegerField()
+    responseCode = serializers.IntegerField(allow_null=True)
+    attemptedAt = serializers.DateTimeField(allow_null=True)
+    latencyMs = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+    nextAttemptAt = serializers.DateTimeField(allow_null=True)
+    deliveredAt = serializers.DateTimeField(allow_null=True)
+    replayOf = serializers.CharField(allow_null=True)
+    attempts = AttemptOutput(many=True, required=False)
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    payload = serializers.DictField()
+
+
+class EventWithDeliveriesOutput(EventOutput):
+    deliveries = DeliveryOutput(many=True)
+
+
+class EndpointCreateAnswer(serializers.Serializer):
+    endpoint = EndpointCreatedOutput()
+
+
+class EndpointListAnswer(serializers.Serializer):
+    endpoints = EndpointOutput(many=True)
+
+
+class EndpointDeleteAnswer(serializers.Serializer):
+    deleted = serializers.BooleanField()
+
+
+class HistoryAnswer(serializers.Serializer):
+    events = EventWithDeliveriesOutput(many=True)
+
+
+class ReplayAnswer(serializers.Serializer):
+    event = EventOutput()
+    deliveries = DeliveryOutput(many=True)
+
+
+# --- views --------------------------------------------------------------------------------------------------
+
+
+class EndpointCreateInput(StrictSerializer):
+    url = serializers.CharField(max_length=2000)
+    eventTypes = serializers.ListField(
+        child=serializers.ChoiceField(choices=[*services.EVENT_TYPES, services.ALL_EVENTS]),
+        allow_empty=False,
+        max_length=len(services.EVENT_TYPES) + 1,
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class WebhookEndpointCollectionApi(APIView):
+    required_scopes = SCOPES
+
+    @extend_schema(
+        request=EndpointCreateInput,
+        responses={201: EndpointCreateAnswer},
+        operation_id="webhook_endpoints_create",
+    )
+    @idempotent
+    def post(self, request) -> Response:
+        data = validated(EndpointCreateInput, request.data)
+        endpoint = services.endpoint_create(
+            org=request.user.org,
+            url=data["url"],
+            event_types=data["eventTypes"],
+            description=data["description"],
+            actor=request.user.actor,
+        )
+        return Response({"endpoint": endpoint_resource(endpoint, with_secret=True)}, status=201)
+
+    @extend_schema(responses={200: EndpointListAnswer}, operation_id="webhook_endpoints_list")
+    def get(self, request) -> Response:
+        endpoints = selectors.endpoint_list(org=request.user.org)
+        return Response({"endpoints": [endpoint_resource(e) for e in endpoints]})
+
+
+class WebhookEndpointDetailApi(APIView):
+    required_scopes = SCOPES
+
+    @extend_schema(responses={200: EndpointDeleteAnswer}, operation_id="webhook_endpoints_delete")
+    def delete(self, request, endpoint_id: str) -> Response:
+        services.endpoint_delete(org=request.user.org, endpoint_id=endpoint_id, actor=request.user.actor)
+        return Response({"deleted": True})
+
+
+class RequestNotificationsApi(APIView):
+    required_scopes = SCOPES
+
+    @extend_schema(responses={200: HistoryAnswer}, operation_id="requests_notifications")
+    def get(self, request, request_id: str) -> Response:
+        events = selectors.notification_history(org=request.user.org, request_id=request_id)
+        return Response(
+            {
+                "events": [
+                    {**event_resource(e), "deliveries": [delivery_resource(d) for d in e.deliveries.all()]}
+                    for e in events
+                ]
+            }
+        )
+
+
+class ReplayInput(StrictSerializer):
+    endpointId = serializers.CharField(required=False, allow_null=True, max_length=40)
+
+
+class RequestNotificationReplayApi(APIView):
+    required_scopes = SCOPES
+
+    @extend_schema(
+        request=ReplayInput, responses={202: ReplayAnswer}, operation_id="requests_notifications_replay"
+    )
+    @idempotent
+    def post(self, request, request_id: str, event_id: str) -> Response:
+        data = validated(ReplayInput, request.data)
+        result = services.event_replay(
+            org=request.user.org,
+            request_id=request_id,
+            event_id=event_id,
+            endpoint_id=data.get("endpointId") or None,
+            actor=request.user.actor,
+        )
+        return Response(
+            {
+                "event": event_resource(result.event),
+                "deliveries": [delivery_resource(d, with_attempts=False) for d in result.deliveries],
+            },
+            status=202,
+        )
