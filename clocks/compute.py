@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -793,7 +793,9 @@ def _engine(
         tz_name=tz_name,
         calendar=get_calendar(pack.calendar_country, pack.calendar_subdiv, pack.calendar_label),
         types=_request_types(request_types),
-        received_at=received_at,
+        # One canonical instant: equal inputs in different zones (even an ambiguous wall time at a DST fold,
+        # which Python never compares equal across zones) give equal results.
+        received_at=received_at.astimezone(UTC),
         anchor=anchor,
         anchor_at=start_of_day(anchor, tz),
         first_anchor=anchor,

@@ -8,6 +8,13 @@ import tempfile
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Locally, properties explore new examples on every run; in CI the same examples run every time, so a
+# red CI is always reproducible (a failure found locally is added as an explicit @example).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_configure(config):

@@ -226,7 +226,7 @@ def test_check_extension_agrees_with_compute() -> None:
 
 def test_the_extension_window_is_the_unrolled_base_due_date():
     # Received Thu 4 Sep 2025: base due Sat 4 Oct, the response itself rolls to Mon 6 Oct. The extension
-    # notice is judged against the base date (an intermediate date never rolls): Friday is in time, Monday not.
+    # notice is judged against the base date (intermediate dates never roll): Friday is in time, Monday not.
     assert check("GB", "2025-09-04", [], "2025-10-03").allowed
     late = check("GB", "2025-09-04", [], "2025-10-06")
     assert not late.allowed

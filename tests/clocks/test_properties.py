@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clocks import REQUEST_TYPES, ClockEvent, EventKind, Unit, compute, get_pack, jurisdiction_codes
@@ -213,6 +213,7 @@ def test_a_uk_pause_of_n_days_moves_the_unrolled_date_by_n(code, day, at, start,
 
 @FAST
 @given(code=codes, instant=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 12, 31)))
+@example(code="US-CA", instant=datetime(2024, 11, 3, 8, 0))  # 01:00 at the LA fold: found by hypothesis
 def test_the_anchor_is_the_local_date_of_receipt_whatever_the_input_offset(code, instant) -> None:
     received_utc = instant.replace(tzinfo=UTC)
     local = received_utc.astimezone(zone(get_pack(code).timezone))
