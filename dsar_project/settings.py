@@ -202,6 +202,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long schedules live in the database; no task waits long in the broker, so one hour is ample.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+# Keep reconnecting through a long broker outage instead of exiting after Celery's default 100 tries.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+
+# Webhook delivery (notifications/conf.py documents each).
+DSAR_WEBHOOK_CONNECT_TIMEOUT = float(env("DSAR_WEBHOOK_CONNECT_TIMEOUT", "5"))
+DSAR_WEBHOOK_READ_TIMEOUT = float(env("DSAR_WEBHOOK_READ_TIMEOUT", "10"))
+# Unset: connect + read timeouts + 30 s (longer than any one attempt can take).
+DSAR_WEBHOOK_LEASE_SECONDS = envint("DSAR_WEBHOOK_LEASE_SECONDS", "0") or None
+DSAR_WEBHOOK_WORKER_THREADS = envint("DSAR_WEBHOOK_WORKER_THREADS", "8")
 from notifications.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401 - tick, sweeps
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,25 +1,20 @@
-"""Read-only views of the outbox and deliveries, for operators. Writes go through the API's services."""
+"""Read-only views of the outbox and deliveries, for operators. Writes go through the API's services.
+
+Scoped to the staff user's org like every other admin (core.admin.OrgScopedAdmin); superusers without a
+membership see all orgs.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyOrgScopedAdmin
+
 from .models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ReadOnlyAdmin):
+class WebhookEndpointAdmin(ReadOnlyOrgScopedAdmin):
     list_display = ("id", "org", "url", "created_at", "disabled_at", "deleted_at")
     list_filter = ("disabled_at", "deleted_at")
     list_select_related = ("org",)
@@ -39,7 +34,8 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyOrgScopedAdmin):
+    org_field = "event__org"
     list_display = ("id", "event", "endpoint", "status", "attempt", "last_response_code", "next_attempt_at")
     list_filter = ("status",)
     list_select_related = ("event", "endpoint")
@@ -49,7 +45,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
+class OutboxEventAdmin(ReadOnlyOrgScopedAdmin):
     list_display = ("id", "type", "org", "request", "created_at", "dispatched_at")
     list_filter = ("type",)
     list_select_related = ("org",)

@@ -8,7 +8,9 @@ outbox relay, webhook deliveries with retries, deadline sweeps — runs beside i
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +43,13 @@ class Command(BaseCommand):
 
         child: subprocess.Popen | None = None
         if not settings.CELERY_BROKER_URL and not options["no_background"]:
+            # Web workers wake the background worker on commit with a datagram on this port, so a webhook
+            # leaves within milliseconds rather than at the next poll.
+            os.environ.setdefault("DSAR_WORKER_WAKE_PORT", str(_free_udp_port()))
             manage = Path(settings.BASE_DIR) / "manage.py"
-            child = subprocess.Popen([sys.executable, str(manage), "run_worker"])  # noqa: S603
+            child = subprocess.Popen(  # noqa: S603
+                [sys.executable, str(manage), "run_worker", "--exit-with-parent"], env=os.environ.copy()
+            )
             self.stdout.write(f"Embedded background worker started (pid {child.pid}).")
         elif settings.CELERY_BROKER_URL:
             self.stdout.write(
@@ -71,6 +78,12 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class _Gunicorn:
