@@ -22,7 +22,7 @@ def bench_database(name: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG}/{name}"
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     try:
         yield url
     finally:

@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/api_bench.py [--seconds 30] [--clients 8] [--workers 3]
 
-Scenarios, each for --seconds: create (POST /v1/requests), detail, list (limit 50), a transition (clarification
-request/receive, alternating on one request per client), and the baseline: a bare DRF ModelViewSet create of a
-similar row on the same stack. Prints req/s and p50/p95/p99 and the ratio our create / bare create
-(target ≥ 0.6, p99 ≤ 100 ms). Load generator, server and PostgreSQL share this machine's cores.
+Scenarios, each for --seconds: create (POST /v1/requests), detail, list (limit 50), a transition
+(clarification request/receive, alternating on one request per client), and the baseline: a bare
+DRF ModelViewSet create of a similar row on the same stack. Prints req/s and p50/p95/p99 and the
+ratio our create / bare create (target ≥ 0.6, p99 ≤ 100 ms). Load generator, server and PostgreSQL
+share this machine's cores.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def main() -> None:
             "DSAR_CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
         }
-        setup = subprocess.run(  # noqa: S603
+        setup = subprocess.run(
             [
                 sys.executable,
                 "-c",
@@ -139,7 +140,7 @@ def main() -> None:
         )
         key = setup.stdout.strip().splitlines()[-1]
         port = free_port()
-        server = subprocess.Popen(  # noqa: S603
+        server = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
                 "bench.bench_wsgi:application",
@@ -163,8 +164,8 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             print(
-                f"gunicorn -w {args.workers} + PostgreSQL; {args.clients} clients x {args.seconds:.0f} s each; "
-                f"{os.cpu_count()} cores shared with the load generator"
+                f"gunicorn -w {args.workers} + PostgreSQL; {args.clients} clients x {args.seconds:.0f} s"
+                f" each; {os.cpu_count()} cores shared with the load generator"
             )
 
             def create(state):

@@ -1,4 +1,5 @@
-"""Queue at scale: 1,000,000 requests in PostgreSQL, then `GET /v1/requests?atRiskDays=7&sortBy=dueDate&limit=50`.
+"""Queue at scale: 1,000,000 requests in PostgreSQL, then the at-risk queue
+`GET /v1/requests?atRiskDays=7&sortBy=dueDate&limit=50`.
 
     .venv/bin/python bench/queue_bench.py [--rows 1000000] [--samples 200]
 
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._pg import bench_database, percentile  # noqa: E402
+from bench._pg import bench_database, percentile
 
 ZONES = {
     "GB": "Europe/London",
@@ -38,7 +39,7 @@ PACKS = {"GB": "uk-gdpr", "DE": "eu-gdpr", "FR": "eu-gdpr", "US-CA": "ccpa", "BR
 def load(url: str, org_id: str, rows: int, open_share: float, open_due: tuple[int, int]) -> float:
     import psycopg
 
-    rnd = random.Random(1)  # noqa: S311
+    rnd = random.Random(1)
     now = datetime.now(UTC)
     today = now.date()
     cols = [
