@@ -7,29 +7,58 @@ import notifications.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('requests_app', '0001_initial'),
+        ("core", "0001_initial"),
+        ("requests_app", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.CharField(default=notifications.models._event_id, editable=False, max_length=40, primary_key=True, serialize=False)),
-                ('type', models.CharField(max_length=64)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='core.org')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='requests_app.datasubjectrequest')),
+                (
+                    "id",
+                    models.CharField(
+                        default=notifications.models._event_id,
+                        editable=False,
+                        max_length=40,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("type", models.CharField(max_length=64)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="core.org"
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="requests_app.datasubjectrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(condition=models.Q(('dispatched_at__isnull', True)), fields=['created_at'], name='outbox_undispatched'), models.Index(fields=['request', 'created_at'], name='outbox_by_request')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("dispatched_at__isnull", True)),
+                        fields=["created_at"],
+                        name="outbox_undispatched",
+                    ),
+                    models.Index(fields=["request", "created_at"], name="outbox_by_request"),
+                ],
             },
         ),
     ]
