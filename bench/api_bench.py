@@ -38,6 +38,7 @@ BODY = {
     "requestor": {"type": "DATA_SUBJECT", "name": "Bench", "email": "bench@example.org"},
     "requestTypes": ["ACCESS"],
 }
+POOL = 50
 BARE = {
     "jurisdiction": "GB",
     "channel": "EMAIL",
@@ -178,7 +179,8 @@ def main() -> None:
             run(port, key, 2, args.clients, create)
             ids: list[str] = []
             conn = http.client.HTTPConnection("127.0.0.1", port)
-            for _ in range(args.clients):
+            # A pool of requests per client, so no request's timeline grows past a realistic length (~30).
+            for _ in range(args.clients * POOL):
                 conn.request(
                     "POST",
                     "/v1/requests",
@@ -188,7 +190,7 @@ def main() -> None:
                 ids.append(json.loads(conn.getresponse().read())["data"]["request"]["id"])
 
             def detail(state):
-                return "GET", f"/v1/requests/{ids[state['i']]}", None, 200
+                return "GET", f"/v1/requests/{ids[state['i'] * POOL]}", None, 200
 
             def listing(state):
                 return "GET", "/v1/requests?limit=50", None, 200
@@ -197,7 +199,9 @@ def main() -> None:
                 state["n"] = state.get("n", 0) + 1
                 action = "clarifications/request" if state["n"] % 2 else "clarifications/receive"
                 body = {"message": "Which account?"} if state["n"] % 2 else {}
-                return "POST", f"/v1/requests/{ids[state['i']]}/{action}", body, 202
+                # A request/receive pair on one request, then the next request in this client's pool.
+                rid = ids[state["i"] * POOL + (state["n"] - 1) // 2 % POOL]
+                return "POST", f"/v1/requests/{rid}/{action}", body, 202
 
             results = {}
             for name, call in (

@@ -141,6 +141,7 @@ def main() -> None:
     parser.add_argument("--open-share", type=float, default=0.05, help="share of requests still open")
     parser.add_argument("--open-due-days", default="-5,45", help="range of open requests' due dates vs today")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of 20 list calls")
+    parser.add_argument("--path", default="/v1/requests?atRiskDays=7&sortBy=dueDate&sortOrder=asc&limit=50")
     args = parser.parse_args()
 
     with bench_database("dsar_queue_bench") as url:
@@ -167,7 +168,7 @@ def main() -> None:
         )
 
         client = Client()
-        path = "/v1/requests?atRiskDays=7&sortBy=dueDate&sortOrder=asc&limit=50"
+        path = args.path
         headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
         for _ in range(10):
             client.get(path, **headers)

@@ -18,14 +18,22 @@ from .models import DataSubjectRequest, TimelineEntry
 
 
 def request_queryset(org: Org) -> QuerySet[DataSubjectRequest]:
-    return DataSubjectRequest.objects.filter(org=org).select_related("org", "authority_current")
+    return DataSubjectRequest.objects.filter(org=org).select_related("authority_current")
+
+
+def _with_org(rows: list[DataSubjectRequest], org: Org) -> list[DataSubjectRequest]:
+    # Every row is the caller's org: share its instance instead of joining and rebuilding it per row.
+    for row in rows:
+        row.org = org
+    return rows
 
 
 def request_get(*, org: Org, request_id: str) -> DataSubjectRequest:
     try:
-        return request_queryset(org).get(pk=request_id)
+        dsr = request_queryset(org).get(pk=request_id)
     except DataSubjectRequest.DoesNotExist:
         raise NotFound("No such request in this organisation.") from None
+    return _with_org([dsr], org)[0]
 
 
 def request_list(
@@ -47,7 +55,7 @@ def request_list(
     qs = filterset.qs
     order = [f"-{sort_field}", "-id"] if descending else [sort_field, "id"]
     total = qs.count()
-    rows = list(qs.order_by(*order)[offset : offset + limit])
+    rows = _with_org(list(qs.order_by(*order)[offset : offset + limit]), org)
     return rows, total
 
 
@@ -79,6 +87,6 @@ def dsr_page(*, org: Org, cursor: str | None, limit: int) -> tuple[list[DataSubj
     if cursor:
         created, pk = _decode_cursor(cursor)
         qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
-    rows = list(qs[: limit + 1])
+    rows = _with_org(list(qs[: limit + 1]), org)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
