@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+import clocks
 from core.serializers import (
     AwareDateTimeField,
     NotesMixin,
@@ -47,8 +49,13 @@ class AuthorityInputSerializer(StrictSerializer):
     verifiedAt = AwareDateTimeField(required=False, allow_null=True)
 
 
+@extend_schema_field({"type": "string", "enum": list(clocks.jurisdiction_codes())})
+class JurisdictionField(StrictCharField):
+    """A policy-pack code; checked against `clocks` by the service, which names the valid codes."""
+
+
 class IntakeSerializer(StrictSerializer):
-    jurisdiction = StrictCharField(max_length=8)
+    jurisdiction = JurisdictionField(max_length=8)
     intakeSource = IntakeSourceSerializer()
     requestor = RequestorSerializer(required=False, allow_null=True)
     authority = AuthorityInputSerializer(required=False, allow_null=True)
