@@ -13,7 +13,7 @@ from requests_app.serializers import ArtifactSerializer
 
 
 class AuthorityRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    pass
+    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
 
 
 class AuthoritySubmitSerializer(OccurredAtMixin, StrictSerializer):
@@ -23,7 +23,7 @@ class AuthoritySubmitSerializer(OccurredAtMixin, StrictSerializer):
 
 
 class AuthorityApproveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    pass
+    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
 
 
 class AuthorityRejectSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):

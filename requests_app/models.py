@@ -164,7 +164,7 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     # Transitions change fields in memory only; services lock, save, write the timeline and the outbox.
     @fsm.transition(field=status, source=Status.RECEIVED, target=Status.ACKNOWLEDGED)
     def acknowledge(self) -> None:
-        pass
+        """Only the status changes; the acknowledgement time is the timeline entry's `at`."""
 
     @fsm.transition(
         field=status, source=[Status.RECEIVED, Status.ACKNOWLEDGED], target=Status.AWAITING_CLARIFICATION

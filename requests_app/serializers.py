@@ -88,7 +88,7 @@ def authority_input(data: dict | None) -> dict | None:
 
 
 class AcknowledgeSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    pass
+    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
 
 
 class ClarificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -96,7 +96,7 @@ class ClarificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializ
 
 
 class ClarificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    pass
+    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
 
 
 class ExtendBySerializer(StrictSerializer):
@@ -131,7 +131,7 @@ class ClosureSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
 
 
 class RequestorUpdateSerializer(OccurredAtMixin, RequestorSerializer):
-    pass
+    """The new requestor snapshot, and an optional `occurredAt`."""
 
 
 class VerificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -139,7 +139,7 @@ class VerificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerialize
 
 
 class VerificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    pass
+    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
 
 
 class RequestListQuerySerializer(serializers.Serializer):

@@ -165,7 +165,7 @@ def database_url_for_subprocesses() -> str:
     if connection.vendor == "sqlite":
         name = str(s["NAME"])
         if name == ":memory:" or "mode=memory" in name:
-            pytest.skip(
+            pytest.fail(
                 "needs a file-backed SQLite test database (settings give one unless test_name is :memory:)"
             )
         return f"sqlite:///{name}" if name.startswith("/") else f"sqlite:///{os.path.abspath(name)}"
@@ -176,7 +176,7 @@ def database_url_for_subprocesses() -> str:
         host = f"{auth}@{s['HOST'] or 'localhost'}" if auth else (s["HOST"] or "localhost")
         port = f":{s['PORT']}" if s["PORT"] else ""
         return f"postgres://{host}{port}/{quote(s['NAME'])}"
-    pytest.skip(f"no subprocess database URL for {connection.vendor}")
+    pytest.fail(f"no subprocess database URL for {connection.vendor}")
 
 
 def free_port() -> int:
