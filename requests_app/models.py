@@ -158,6 +158,12 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
         return f"{self.id} ({self.jurisdiction}, {self.status})"
 
     @property
+    def state_fields(self) -> tuple[models.Field, ...]:
+        # ConcurrentTransitionMixin scans every field with isinstance() on each instance it builds (the
+        # queue builds 50 per page); the answer is fixed, so look it up directly.
+        return (self._meta.get_field("status"),)
+
+    @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
