@@ -67,7 +67,7 @@ def serve_receiver(port: int, secret: str, out_path: str) -> None:
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            return  # a sender that gave up mid-request is the sender's attempt to record, not ours
         finally:
             writer.close()
 

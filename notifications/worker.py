@@ -167,8 +167,9 @@ class _Dispatcher:
 
 def run_pass(dispatcher: _Dispatcher) -> None:
     """One turn of the loop: drain the outbox, then start the due attempts."""
-    while services.outbox_relay(limit=RELAY_BATCH, now=timezone.now()).events >= RELAY_BATCH:
-        pass
+    relayed = RELAY_BATCH
+    while relayed >= RELAY_BATCH:  # a full batch means more rows may be waiting
+        relayed = services.outbox_relay(limit=RELAY_BATCH, now=timezone.now()).events
     dispatcher.dispatch_due()
 
 

@@ -89,7 +89,7 @@ class Receiver:
                     pass  # the sender gave up (timeout) and closed the socket
 
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                """Silenced: the test asserts on what was received, not on the server's log lines."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
