@@ -9,7 +9,7 @@ from typing import Any
 from .models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, WebhookEndpoint
 
 # The API speaks PENDING | DELIVERED | FAILED | DEAD; a delivery in a worker's hands is still pending.
-_API_STATUS = {DeliveryStatus.DELIVERING: DeliveryStatus.PENDING}
+_API_STATUS: dict[str, str] = {DeliveryStatus.DELIVERING: DeliveryStatus.PENDING}
 
 
 def _iso(value: datetime | None) -> str | None:

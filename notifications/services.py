@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Field, Max, Q
 from django.utils import timezone
 
 from core.api import Conflict, NotFound, ValidationFailed
@@ -332,7 +332,11 @@ def deliveries_attempt(
         if executor is None or len(claimed) == 1:
             sends = [_send(delivery=d, now=at) for d in claimed]
         else:
-            sends = list(executor.map(lambda d, at=at: _send(delivery=d, now=at), claimed))
+
+            def send(d: Delivery, at: datetime = at) -> tuple[transport.HttpResult, bool, int]:
+                return _send(delivery=d, now=at)
+
+            sends = list(executor.map(send, claimed))
         outcomes += _record(claimed=claimed, results=sends, now=at)
     return outcomes
 
@@ -508,20 +512,27 @@ def _record(
     ]
 
 
+def _recorded_field(name: str) -> tuple[Field[Any, Any], str]:
+    """A field of `_RECORDED_FIELDS` and its column (`get_field` may also return a reverse relation)."""
+    field = Delivery._meta.get_field(name)
+    assert isinstance(field, Field) and field.column, name
+    return field, field.column
+
+
 def _update_claimed(claimed: list[Delivery]) -> None:
     """One parameterised UPDATE per row, sent as a batch (`executemany`), each conditional on our claim.
 
     `bulk_update` would do the same in one statement but builds a CASE expression per field and row in
     Python, which costs more than the whole HTTP exchange at a few hundred deliveries a second.
     """
-    fields = [Delivery._meta.get_field(name) for name in _RECORDED_FIELDS]
+    recorded = [_recorded_field(name) for name in _RECORDED_FIELDS]
     quote = connection.ops.quote_name
     # Identifiers come from the model's metadata, every value is a parameter.
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{quote(column)} = %s" for _, column in recorded)
     table = quote(Delivery._meta.db_table)
     sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND claim_token = %s AND status = %s"  # noqa: S608
     params = [
-        [f.get_db_prep_save(getattr(d, f.attname), connection) for f in fields]
+        [f.get_db_prep_save(getattr(d, f.attname), connection) for f, _ in recorded]
         + [d.pk, d.claim_token, DeliveryStatus.DELIVERING.value]
         for d in claimed
     ]

@@ -158,7 +158,8 @@ def _archived_raw(pack_id: str, version: str) -> Mapping[str, Any] | None:
     entry = resources.files(__name__) / "archive" / f"{pack_id}@{version}.json"
     if not entry.is_file():
         return None
-    return json.loads(entry.read_text(encoding="utf-8"))
+    raw: Mapping[str, Any] = json.loads(entry.read_text(encoding="utf-8"))
+    return raw
 
 
 class UnknownPackVersion(LookupError):
