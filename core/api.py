@@ -13,11 +13,12 @@ from typing import Any
 
 import django_fsm
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -73,6 +74,16 @@ class InvalidTransition(ApiError):
 class Conflict(ApiError):
     status_code = 409
     code = "conflict"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TlsRequired(ApiError):
+    status_code = 400
+    code = "tls_required"
 
 
 def error_body(code: str, message: str, details: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -164,6 +175,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         headers["Retry-After"] = str(max(wait, 1))
     elif isinstance(exc, RequestDataTooBig):
         code, status_code, message, details = "payload_too_large", 413, "The body is over the size limit.", []
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many query or form fields, a malformed header...: the client's fault, answered as such.
+        code, status_code, message, details = "validation_error", 400, suspicious_message(exc), []
     elif isinstance(exc, django_fsm.ConcurrentTransition):
         code, status_code, details = "conflict", 409, []
         message = "A concurrent change to this request won; reload it and try again."
@@ -201,11 +215,56 @@ def render_envelope(data: Any, status_code: int) -> bytes:
     return JSONRenderer().render(data)
 
 
+def suspicious_message(exc: SuspiciousOperation) -> str:
+    from django.core.exceptions import TooManyFieldsSent
+
+    if isinstance(exc, TooManyFieldsSent):
+        return "Too many query or form fields."
+    return "The request was refused as malformed."
+
+
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests deeper than `limit` arrays/objects (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 class StrictJSONParser(JSONParser):
-    """JSON only, and a body that is not a JSON object is a 400, not a crash further in."""
+    """JSON only; a body that is not a JSON object, or nests deeper than 64 levels, is a 400."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ValidationFailed.field("", f"The body nests deeper than {MAX_JSON_DEPTH} levels.") from None
         if not isinstance(data, dict):
             raise ValidationFailed.field("", "The body must be a JSON object.")
+        if json_depth_exceeds(data):
+            raise ValidationFailed.field("", f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
         return data
+
+
+class ServeJsonNegotiation(DefaultContentNegotiation):
+    """`Accept` never gets in the way: a view's own media type is honoured when asked for by name, and any
+    other `Accept` (absent, `*/*`, `application/*`, `text/html`...) gets the view's first renderer — JSON on
+    every API view, the OpenAPI document included. There is no 406."""
+
+    def select_renderer(self, request: Any, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type

@@ -2,18 +2,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
-from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.health import healthz
 
 
 class OpenApiJsonView(SpectacularAPIView):
-    renderer_classes = [OpenApiJsonRenderer]
+    # application/json first: what schema clients ask for; the OpenAPI media type when named.
+    renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer]
     authentication_classes: list = []
     permission_classes: list = []
     throttle_classes: list = []
 
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("v1/openapi.json", OpenApiJsonView.as_view(), name="schema"),
     path(
         "v1/docs",

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.serializers import StrictSerializer
+from core.views import ApiView, validated
 
 from . import selectors, services
 from .resources import delivery_resource, endpoint_resource, event_resource
 
 SCOPES = ("integration",)
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- schema-only descriptions of the answers (the views build plain dicts) -------------------------------
@@ -112,7 +104,7 @@ class EndpointCreateInput(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class WebhookEndpointCollectionApi(APIView):
+class WebhookEndpointCollectionApi(ApiView):
     required_scopes = SCOPES
 
     @extend_schema(
@@ -138,7 +130,7 @@ class WebhookEndpointCollectionApi(APIView):
         return Response({"endpoints": [endpoint_resource(e) for e in endpoints]})
 
 
-class WebhookEndpointDetailApi(APIView):
+class WebhookEndpointDetailApi(ApiView):
     required_scopes = SCOPES
 
     @extend_schema(responses={200: EndpointDeleteAnswer}, operation_id="webhook_endpoints_delete")
@@ -147,7 +139,7 @@ class WebhookEndpointDetailApi(APIView):
         return Response({"deleted": True})
 
 
-class RequestNotificationsApi(APIView):
+class RequestNotificationsApi(ApiView):
     required_scopes = SCOPES
 
     @extend_schema(responses={200: HistoryAnswer}, operation_id="requests_notifications")
@@ -167,7 +159,7 @@ class ReplayInput(StrictSerializer):
     endpointId = serializers.CharField(required=False, allow_null=True, max_length=40)
 
 
-class RequestNotificationReplayApi(APIView):
+class RequestNotificationReplayApi(ApiView):
     required_scopes = SCOPES
 
     @extend_schema(

@@ -9,11 +9,11 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 import clocks
 from core.auth import READ_SCOPES
 from core.idempotency import idempotent
+from core.views import ApiView, validated
 
 from . import schemas, services
 from . import serializers as s
@@ -25,19 +25,13 @@ from .selectors import dsr_page, request_get, request_list, timeline_list
 
 def _own_copy(handler: Callable[..., Response]) -> Callable[..., Response]:
     # extend_schema annotates the function object; an inherited handler needs its own per view.
-    def handle(self: APIView, request: Any, request_id: str) -> Response:
+    def handle(self: ApiView, request: Any, request_id: str) -> Response:
         return handler(self, request, request_id)
 
     return handle
 
 
 LIFECYCLE_RESPONSE = OpenApiResponse(schemas.LifecycleSchema, description="The lifecycle envelope.")
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def lifecycle_payload(result: services.ActionResult) -> dict[str, Any]:
@@ -69,6 +63,7 @@ def _create(request, *, with_due_context: bool) -> Response:
         source_evidence=[dict(e) for e in source.get("sourceEvidence") or []],
         requestor=s.requestor_snapshot(data["requestor"]) if data.get("requestor") else None,
         authority=s.authority_input(data.get("authority")),
+        may_decide_authority="officer" in request.user.scopes,
         received_at=data.get("receivedAt"),
         request_types=data.get("requestTypes") or None,
     )
@@ -78,8 +73,9 @@ def _create(request, *, with_due_context: bool) -> Response:
     return Response(body, status=202)
 
 
-class RequestCollectionApi(APIView):
+class RequestCollectionApi(ApiView):
     scopes_by_method: ClassVar[dict[str, tuple[str, ...]]] = {"POST": ("intake",), "GET": READ_SCOPES}
+    query_serializer = s.RequestListQuerySerializer
 
     @extend_schema(
         request=s.IntakeSerializer,
@@ -96,7 +92,7 @@ class RequestCollectionApi(APIView):
         operation_id="requests_list",
     )
     def get(self, request) -> Response:
-        query = validated(s.RequestListQuerySerializer, request.query_params.dict())
+        query = self.query(request)
         now = timezone.now()
         rows, total = request_list(
             org=request.user.org,
@@ -117,7 +113,7 @@ class RequestCollectionApi(APIView):
         )
 
 
-class RequestCaptureApi(APIView):
+class RequestCaptureApi(ApiView):
     required_scopes = ("intake",)
 
     @extend_schema(
@@ -128,7 +124,7 @@ class RequestCaptureApi(APIView):
         return _create(request, with_due_context=True)
 
 
-class RequestDetailApi(APIView):
+class RequestDetailApi(ApiView):
     required_scopes = READ_SCOPES
 
     @extend_schema(responses={200: schemas.RequestEnvelopeSchema}, operation_id="requests_retrieve")
@@ -137,7 +133,7 @@ class RequestDetailApi(APIView):
         return Response({"request": request_resource(dsr, now=timezone.now())})
 
 
-class RequestTimelineApi(APIView):
+class RequestTimelineApi(ApiView):
     required_scopes = READ_SCOPES
 
     @extend_schema(responses={200: schemas.TimelineSchema}, operation_id="requests_timeline")
@@ -146,7 +142,7 @@ class RequestTimelineApi(APIView):
         return Response({"requestId": request_id, "entries": [timeline_resource(e) for e in entries]})
 
 
-class RequestClockExplainApi(APIView):
+class RequestClockExplainApi(ApiView):
     required_scopes = READ_SCOPES
 
     @extend_schema(responses={200: schemas.ExplanationSchema}, operation_id="requests_clock_explain")
@@ -157,7 +153,7 @@ class RequestClockExplainApi(APIView):
         return Response(result.explanation(dsr.id))
 
 
-class LifecycleBase(APIView):
+class LifecycleBase(ApiView):
     """Validate a body, run one service, answer 202 with the lifecycle envelope."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -278,8 +274,11 @@ def dsr_row(dsr: DataSubjectRequest) -> dict[str, Any]:
     }
 
 
-class DsrListApi(APIView):
+class DsrListApi(ApiView):
+    """The seed page's bare body, not the envelope, so that its clients work unchanged."""
+
     required_scopes = READ_SCOPES
+    query_serializer = s.DsrListQuerySerializer
 
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
@@ -287,10 +286,12 @@ class DsrListApi(APIView):
         operation_id="dsr_list",
     )
     def get(self, request) -> Response:
-        query = validated(s.DsrListQuerySerializer, request.query_params.dict())
+        query = self.query(request)
         rows, next_cursor = dsr_page(org=request.user.org, cursor=query.get("cursor"), limit=query["limit"])
         page = [dsr_row(r) for r in rows]
         body: dict[str, Any] = {"requests": page, "items": page}
         if next_cursor:
             body["next_cursor"] = next_cursor
-        return Response(body)
+        response = Response(body)
+        response.raw_body = True  # type: ignore[attr-defined]  # EnvelopeRenderer leaves it bare
+        return response

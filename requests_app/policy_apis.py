@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 import clocks
 from core.auth import READ_SCOPES
+from core.views import ApiView
 
 
-class PolicyPackListApi(APIView):
+class PolicyPackListApi(ApiView):
     """Every jurisdiction code the clock knows, with its pack id, version, law and citation."""
 
     required_scopes = (*READ_SCOPES, "export")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -69,15 +70,24 @@ def encode_cursor(dsr: DataSubjectRequest) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_CURSOR_ID = re.compile(r"[a-z]{2,8}_[0-9A-Za-z]{1,32}")
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The cursor is ours, but arrives from outside: every part is checked before it reaches a query."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, pk = json.loads(raw)
-        at = datetime.fromisoformat(created)
-        if at.tzinfo is None:
+        parsed = datetime.fromisoformat(created)
+        if parsed.tzinfo is None:
             raise ValueError("naive")
-        return at, str(pk)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        at = parsed.astimezone(UTC)  # OverflowError at the edges of datetime's range
+        if not 1900 <= at.year < 2200:
+            raise ValueError("out of range")
+        if not isinstance(pk, str) or not _CURSOR_ID.fullmatch(pk):
+            raise ValueError("not an id")
+        return at, pk
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
         raise ValidationFailed.field("cursor", "Not a cursor this API returned.") from None
 
 

@@ -40,7 +40,7 @@ def test_no_key_unknown_key_and_revoked_key_are_401(officer):
     assert api.get("/v1/requests", HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==").status_code == 401
     forged = officer.raw[:-2] + ("AA" if not officer.raw.endswith("AA") else "BB")
     assert api.get("/v1/requests", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
-    api_key_revoke(key=officer.key)
+    api_key_revoke(key=officer.key, by="test")
     response = officer.get("/v1/requests")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
@@ -98,7 +98,7 @@ def test_another_orgs_request_is_not_found_on_writes(other_org_client, make_requ
 def test_lists_show_only_the_callers_org(officer, other_org_client, make_request):
     make_request()
     assert other_org_client.get("/v1/requests").json()["data"]["total"] == 0
-    assert other_org_client.get("/v1/dsr").json()["data"]["requests"] == []
+    assert other_org_client.get("/v1/dsr").json()["requests"] == []
     assert officer.get("/v1/requests").json()["data"]["total"] == 1
 
 
@@ -107,18 +107,12 @@ def test_an_unknown_id_is_not_found(officer):
     assert officer.post("/v1/requests/req_doesnotexist/acknowledgements").status_code == 404
 
 
-def test_a_key_over_its_rate_gets_429_with_retry_after(officer, monkeypatch):
-    from django.core.cache import cache
-
-    from core.auth import ApiKeyRateThrottle
-
-    cache.clear()
-    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+def test_a_key_over_its_rate_gets_429_with_retry_after(officer, settings):
+    settings.DSAR_API_RATE = "2/min"
 
     codes = [officer.get("/v1/requests").status_code for _ in range(3)]
 
     assert codes == [200, 200, 429]
     response = officer.get("/v1/requests")
     assert response.json()["error"]["code"] == "rate_limited"
-    assert int(response["Retry-After"]) >= 1
-    cache.clear()
+    assert 1 <= int(response["Retry-After"]) <= 60

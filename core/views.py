@@ -1,0 +1,46 @@
+"""The base of every API view: the query parameters a view accepts are the fields of its query serializer.
+
+Anything else in the query string is refused with its name (400 `validation_error`): a typo such as
+`atriskdays=7` must not silently widen a list to everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from .api import ValidationFailed
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ApiView(APIView):
+    """`query_serializer` describes the GET (and HEAD) query string; other methods take none."""
+
+    query_serializer: ClassVar[type[serializers.Serializer] | None] = None
+
+    def accepted_query_params(self, request: Request) -> frozenset[str]:
+        if self.query_serializer is None or request.method not in ("GET", "HEAD"):
+            return frozenset()
+        return frozenset(self.query_serializer().fields)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, scope and rate come first
+        unknown = sorted(set(request.query_params) - self.accepted_query_params(request))
+        if unknown:
+            raise ValidationFailed(
+                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+                details=[{"field": name, "message": "Unknown query parameter."} for name in unknown],
+            )
+
+    def query(self, request: Request) -> dict[str, Any]:
+        """The validated query string (last value wins for a repeated name)."""
+        assert self.query_serializer is not None
+        return validated(self.query_serializer, request.query_params.dict())
