@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from .login import ThrottledAdminLoginForm
 from .models import ApiKey, Membership, Org
+from .services import api_key_revoke
 
 _UNSET = object()
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 def admin_org(request: HttpRequest) -> Org | None:
@@ -109,12 +113,53 @@ class OrgAdmin(ReadOnlyOrgScopedAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyOrgScopedAdmin):
-    list_display = ("__str__", "name", "org", "created_at", "last_used_at", "revoked_at")
+    """Keys are listed by prefix — the secret is never stored, and its hash is not shown. Officers of the
+    key's org revoke them here (an action on the list); nothing else about a key is edited in the admin."""
+
+    list_display = (
+        "key_label",
+        "name",
+        "org",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("revoked_at",)
     list_select_related = ("org",)
     search_fields = ("prefix", "name")
-    # Only the hash is stored; even so it is not shown.
-    fields = ("org", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "org",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+    )
+    actions = ["revoke_keys"]
+
+    @admin.display(description="key", ordering="prefix")
+    def key_label(self, key: ApiKey) -> str:
+        return f"dsar_{key.prefix}_…"
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("core.revoke_apikey")
+
+    @admin.action(
+        description="Revoke selected keys (they answer 401 from the next call)", permissions=["revoke"]
+    )
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        by = f"admin:{request.user.get_username()}"
+        revoked = [key for key in queryset.select_related("org") if api_key_revoke(key=key, by=by)]
+        if revoked:
+            names = ", ".join(f"dsar_{key.prefix}_…" for key in revoked)
+            self.message_user(request, f"Revoked {len(revoked)} key(s): {names}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "The selected keys were already revoked.", messages.WARNING)
 
 
 @admin.register(Membership)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -44,18 +46,20 @@ class ApiKey(models.Model):
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="After this the key answers 401.")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = "API key"
         ordering = ["-created_at"]
+        permissions = [("revoke_apikey", "Can revoke the organisation's API keys")]
 
     def __str__(self) -> str:
         return f"dsar_{self.prefix}_… ({', '.join(self.scopes)})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 class Membership(models.Model):
@@ -85,3 +89,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter of `core.ratelimit` (used when no Redis is configured).
+
+    `expires_at` is the current window's end in Unix seconds; the sweep deletes counters whose window ended.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    expires_at = models.BigIntegerField(db_index=True)
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.hits}"

@@ -22,12 +22,15 @@ AUDITOR = "Auditor"
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     OFFICER: (
         "core.view_org",
+        "core.view_apikey",
+        "core.revoke_apikey",
         "requests_app.view_datasubjectrequest",
         "requests_app.change_datasubjectrequest",
         "authority.view_authorityevidence",
     ),
     AUDITOR: (
         "core.view_org",
+        "core.view_apikey",
         "requests_app.view_datasubjectrequest",
         "authority.view_authorityevidence",
     ),

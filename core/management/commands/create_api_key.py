@@ -13,6 +13,9 @@ class Command(BaseCommand):
             "--scopes", required=True, help="comma-separated: intake,officer,integration,export"
         )
         parser.add_argument("--name", default="")
+        parser.add_argument(
+            "--expires-in-days", type=int, default=None, help="the key stops working after N days"
+        )
 
     def handle(self, *args, **options):
         org = Org.objects.filter(pk=options["org"]).first()
@@ -20,10 +23,14 @@ class Command(BaseCommand):
             raise CommandError(f"No organisation {options['org']!r}.")
         scopes = [s.strip() for s in options["scopes"].split(",") if s.strip()]
         try:
-            key, raw = api_key_create(org=org, scopes=scopes, name=options["name"])
+            key, raw = api_key_create(
+                org=org, scopes=scopes, name=options["name"], expires_in_days=options["expires_in_days"]
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        expiry = f", expires {key.expires_at:%Y-%m-%d %H:%M %Z}" if key.expires_at else ""
+        scopes = ", ".join(key.scopes)
         self.stdout.write(
-            f"Key dsar_{key.prefix}_… for {org.name} with scopes {', '.join(key.scopes)} (shown once):"
+            f"Key dsar_{key.prefix}_… for {org.name} with scopes {scopes}{expiry} (shown once):"
         )
         self.stdout.write(raw)
