@@ -7,10 +7,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from . import ratelimit
 from .models import ApiKey, Org
 
 # officer can do everything intake can; integration reads.
@@ -78,9 +81,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = ApiKey.objects.select_related("org").filter(prefix=parts[1]).first()
         if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
             raise exceptions.AuthenticationFailed("Unknown API key.")
+        now = timezone.now()
         if key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
-        now = timezone.now()
+        if key.expires_at is not None and now >= key.expires_at:
+            raise exceptions.AuthenticationFailed("This API key has expired.")
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             # At most one write a minute per key: "last used" is for humans, not an audit log.
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
@@ -101,7 +106,8 @@ class HasScope(permissions.BasePermission):
         if getattr(view, request.method.lower(), None) is None:
             return True  # the view answers 405 next
         by_method = getattr(view, "scopes_by_method", None)
-        required = by_method.get(request.method) if by_method else getattr(view, "required_scopes", None)
+        method = "GET" if request.method == "HEAD" else request.method  # HEAD is GET without the body
+        required = by_method.get(method) if by_method else getattr(view, "required_scopes", None)
         if required is None:
             return False
         if principal.scopes.isdisjoint(required):
@@ -111,11 +117,16 @@ class HasScope(permissions.BasePermission):
         return True
 
 
-class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
-    scope = "api_key"
+class ApiKeyRateThrottle(throttling.BaseThrottle):
+    """`DSAR_API_RATE` per key, counted in a store every web process shares (core.ratelimit)."""
 
-    def get_cache_key(self, request, view) -> str | None:
+    def allow_request(self, request: Any, view: Any) -> bool:
         principal = request.user
         if not isinstance(principal, ApiPrincipal):
-            return None
-        return f"throttle:api_key:{principal.key.prefix}"
+            return True  # unauthenticated calls are refused before this matters
+        decision = ratelimit.hit(f"api:{principal.key.prefix}", ratelimit.Rate.parse(settings.DSAR_API_RATE))
+        self._wait = decision.retry_after
+        return decision.allowed
+
+    def wait(self) -> float:
+        return float(getattr(self, "_wait", 1))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register(deploy=True)
@@ -27,3 +27,17 @@ def database_is_server(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register()
+def rates_parse(app_configs, **kwargs) -> list[Error]:
+    """A malformed rate would otherwise surface as a 500 on every API call or sign-in."""
+    from .ratelimit import Rate
+
+    errors = []
+    for name in ("DSAR_API_RATE", "DSAR_LOGIN_RATE"):
+        try:
+            Rate.parse(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(Error(f"{name}: {exc}", hint="Write it like 1200/min or 10/15min.", id="dsar.E001"))
+    return errors

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,9 +135,16 @@ TEMPLATES = [
 DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four validators: not like the user's name or e-mail, at least 12 characters, not a common
+# password, not all digits. Officers' accounts open every subject's personal data.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": envint("DSAR_PASSWORD_MIN_LENGTH", "12")},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -152,6 +160,8 @@ DSAR_SERVE_STATIC = envbool("DSAR_SERVE_STATIC", "1")
 DSAR_MAX_BODY_BYTES = envint("DSAR_MAX_BODY_BYTES", str(1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = DSAR_MAX_BODY_BYTES
 DSAR_API_RATE = env("DSAR_API_RATE", "1200/min")
+# Failed admin sign-ins allowed per user name in the window; per client address, five times as many.
+DSAR_LOGIN_RATE = env("DSAR_LOGIN_RATE", "10/15min")
 DSAR_DEFAULT_AT_RISK_DAYS = envint("DSAR_DEFAULT_AT_RISK_DAYS", "7")
 DSAR_IDEMPOTENCY_TTL_HOURS = envint("DSAR_IDEMPOTENCY_TTL_HOURS", "24")
 DSAR_WEBHOOK_ALLOW_PRIVATE_NETWORKS = envbool("DSAR_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "0")
@@ -161,10 +171,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.auth.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["core.api.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.ServeJsonNegotiation",
+    # `?format=` is not a parameter of this API: an unknown query parameter is a 400 like any other.
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_CLASSES": ["core.auth.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": DSAR_API_RATE},
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": [],
 }
@@ -179,10 +191,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/v1",
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "core.schema.envelope_postprocessing_hook",
-    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": ["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"],
         "AuthorityStatusEnum": ["PENDING", "VERIFIED", "REJECTED"],
@@ -211,13 +220,22 @@ DSAR_WEBHOOK_READ_TIMEOUT = float(env("DSAR_WEBHOOK_READ_TIMEOUT", "10"))
 # Unset: connect + read timeouts + 30 s (longer than any one attempt can take).
 DSAR_WEBHOOK_LEASE_SECONDS = envint("DSAR_WEBHOOK_LEASE_SECONDS", "0") or None
 DSAR_WEBHOOK_WORKER_THREADS = envint("DSAR_WEBHOOK_WORKER_THREADS", "8")
-from notifications.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401 - tick, sweeps
+from notifications.schedule import BEAT_SCHEDULE  # noqa: E402 - tick, sweeps
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BEAT_SCHEDULE = {
+    **BEAT_SCHEDULE,
+    # /healthz reads the heartbeat this task records for beat (which sent it) and a worker (which ran it).
+    "core-heartbeat": {"task": "core.heartbeat", "schedule": 30.0, "options": {"expires": 60}},
+}
+
+# One cache that every web process and host shares — rate limits, sign-in throttling and the background
+# heartbeats live there: Redis when REDIS_URL is set, otherwise a table in the database (made by `migrate`).
 if env("REDIS_URL"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
     }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "dsar_cache"}}
 
 # The queue's covering index INCLUDEs the zone on PostgreSQL; SQLite just ignores the extra column.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -226,9 +244,13 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Behind a TLS-terminating proxy (the production shape), these are on; `check --deploy` runs with them.
-if envbool("DSAR_BEHIND_TLS", "0"):
+# The API is never redirected to https: a plain-http call is refused (400 `tls_required`, core.middleware),
+# because its key has already crossed the wire. Browsers (the admin) are redirected; /healthz is neither.
+DSAR_BEHIND_TLS = envbool("DSAR_BEHIND_TLS", "0")
+if DSAR_BEHIND_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("DSAR_SSL_REDIRECT", "1")
+    SECURE_REDIRECT_EXEMPT = [r"^v1/", r"^healthz$"]
     SECURE_HSTS_SECONDS = envint("DSAR_HSTS_SECONDS", "31536000")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = envbool("DSAR_HSTS_PRELOAD", "0")

@@ -80,8 +80,8 @@ def test_history_does_not_grow_queries_with_events(
         assert officer.post(f"/v1/requests/{dsr['id']}/{action}", body).status_code == 202
     _deliver_all()
     integration_client.get("/v1/webhook-endpoints")  # warm the key's last-used stamp
-    # auth (1) + request (1) + events (1) + deliveries (1) + attempts (1)
-    with django_assert_max_num_queries(5):
+    # auth (1) + rate counter (1) + request (1) + events (1) + deliveries (1) + attempts (1)
+    with django_assert_max_num_queries(6):
         events = _history(integration_client, dsr["id"])
     assert len(events) == 4
     assert sum(len(e["deliveries"]) for e in events) == 8

@@ -194,7 +194,8 @@ def test_intake_may_not_be_recorded_before_it_was_received(officer, intake):
 
 
 def test_create_query_budget(officer, intake, django_assert_max_num_queries):
-    # 8 statements of work (key lookup and last-used, idempotency lookup/insert/update, request, timeline,
-    # outbox) and 6 savepoint statements (idempotency record, the view, the service).
-    with django_assert_max_num_queries(14):
+    # 9 statements of work (key lookup and last-used, the shared rate counter, idempotency
+    # lookup/insert/update, request, timeline, outbox) and 6 savepoint statements (idempotency record, the
+    # view, the service).
+    with django_assert_max_num_queries(15):
         assert officer.post("/v1/requests", intake(), **{"Idempotency-Key": "budget"}).status_code == 202
