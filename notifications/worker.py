@@ -19,6 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from core import ratelimit
+from core.health import heartbeat
+
 from . import conf, services
 
 log = logging.getLogger(__name__)
@@ -196,9 +199,12 @@ def run_loop(
             _wake.clear()
             try:
                 run_pass(dispatcher)
+                heartbeat("worker")  # /healthz: the embedded worker is alive
                 if time.monotonic() - last_sweep >= sweep_seconds:
                     last_sweep = time.monotonic()
                     dispatcher.start_sweep()
+                    heartbeat("beat", every_seconds=0)  # ... and its scheduler starts the sweeps
+                    ratelimit.purge_ended()
             except Exception:
                 log.exception("Webhook worker pass failed; retrying")
             finally:
