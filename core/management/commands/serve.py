@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -33,6 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-background", action="store_true", help="do not start the embedded worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not (os.environ.get("SECRET_KEY") or os.environ.get("SECRET_KEY_FILE")):
+            # The built-in key is in the public repository: sessions and signed links made with it can be
+            # forged by anyone. It is for DEBUG=1 development only.
+            raise CommandError(
+                "SECRET_KEY is not set. Set SECRET_KEY (the same value on every web host) or run "
+                "`bash scripts/run.sh`, which generates a local one; DEBUG=1 allows the demo key."
+            )
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stderr.write(
