@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from requests_app.apis import LifecycleApi
-from requests_app.services import ActionResult
+from rest_framework.response import Response
+
+from core.views import validated
+from requests_app.apis import LifecycleApi, lifecycle_payload
 
 from . import services
 from .serializers import (
@@ -14,21 +16,30 @@ from .serializers import (
 )
 
 
-def _submit(*, evidenceArtifacts: list, status: str, verifiedAt: Any = None, **kw: Any) -> ActionResult:
-    return services.authority_submit(
-        evidence_artifacts=[dict(a) for a in evidenceArtifacts], status=status, verified_at=verifiedAt, **kw
-    )
-
-
 class AuthorityRequestApi(LifecycleApi):
     input_serializer = AuthorityRequestSerializer
     perform = staticmethod(services.authority_request)
 
 
 class AuthoritySubmitApi(LifecycleApi):
+    """Evidence from any intake key; a decision (`VERIFIED`, `REJECTED`) needs the officer scope."""
+
     required_scopes = ("intake",)
     input_serializer = AuthoritySubmitSerializer
-    perform = staticmethod(_submit)
+
+    def handle_action(self, request: Any, request_id: str) -> Response:
+        data = validated(self.input_serializer, request.data)
+        result = services.authority_submit(
+            org=request.user.org,
+            request_id=request_id,
+            actor=request.user.actor,
+            occurred_at=data.get("occurredAt"),
+            evidence_artifacts=[dict(a) for a in data["evidenceArtifacts"]],
+            status=data["status"],
+            verified_at=data.get("verifiedAt"),
+            may_decide="officer" in request.user.scopes,
+        )
+        return Response(lifecycle_payload(result), status=202)
 
 
 class AuthorityApproveApi(LifecycleApi):

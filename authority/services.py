@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 import clocks
 from core.models import Org
 from requests_app.models import DataSubjectRequest, TimelineEntry
-from requests_app.services import ActionResult, Change, invalid_action, request_action
+from requests_app.services import CLOCK_SKEW, ActionResult, Change, invalid_action, request_action
 
 from .models import AuthorityEvidence, AuthorityStatus
+from .rules import artifacts_for_storage, authority_input_check, decision_fields
 
 
 def authority_request(
@@ -53,18 +56,29 @@ def authority_submit(
     actor: str,
     evidence_artifacts: list[dict[str, Any]],
     status: str,
+    may_decide: bool = False,
     verified_at: datetime | None = None,
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
+    """Record evidence of authority. `may_decide`: the caller holds the officer scope, so `status` may be a
+    decision (`VERIFIED`, `REJECTED`); anyone else submits `PENDING` evidence (authority.rules)."""
+    authority_input_check(
+        status=status,
+        verified_at=verified_at,
+        may_decide=may_decide,
+        not_after=(now or timezone.now()) + CLOCK_SKEW,
+    )
+
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         evidence = AuthorityEvidence.objects.create(
             org_id=dsr.org_id,
             request=dsr,
-            evidence_artifacts=evidence_artifacts,
+            evidence_artifacts=artifacts_for_storage(evidence_artifacts),
             status=status,
             verified_at=verified_at,
             submitted_at=at,
+            **decision_fields(status, actor=actor, at=at),
         )
         dsr.authority_current = evidence
         return Change(

@@ -168,7 +168,10 @@ class AuthorityRequestForm(ActionForm):
 class AuthoritySubmitForm(ActionForm):
     artifacts = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One piece of evidence per line: KIND URI, e.g. POWER_OF_ATTORNEY s3://evidence/poa.pdf",
+        help_text=(
+            "One piece of evidence per line: the kind, then where it is (a URI) or what it is, e.g. "
+            "POWER_OF_ATTORNEY s3://evidence/poa.pdf, or SIGNED_LETTER received by post on 20 Nov"
+        ),
     )
     status = forms.ChoiceField(
         choices=[("PENDING", "Pending review"), ("VERIFIED", "Verified"), ("REJECTED", "Rejected")]
@@ -179,17 +182,23 @@ class AuthoritySubmitForm(ActionForm):
         for number, line in enumerate(self.cleaned_data["artifacts"].splitlines(), start=1):
             if not line.strip():
                 continue
-            kind, _, uri = line.strip().partition(" ")
-            if not uri.strip():
-                raise forms.ValidationError(f"Line {number}: write the kind, a space, then the URI.")
-            artifacts.append({"kind": kind, "uri": uri.strip()})
+            kind, _, rest = line.strip().partition(" ")
+            rest = rest.strip()
+            if not rest:
+                raise forms.ValidationError(
+                    f"Line {number}: write the kind, a space, then a URI or a description."
+                )
+            is_uri = "://" in rest and " " not in rest
+            artifacts.append({"kind": kind, "uri": rest} if is_uri else {"kind": kind, "description": rest})
         if not artifacts:
             raise forms.ValidationError("At least one piece of evidence is required.")
         return artifacts
 
     def service_kwargs(self) -> dict[str, Any]:
         data = super().service_kwargs()
-        return {"evidence_artifacts": data["artifacts"], "status": data["status"]}
+        # Only officers reach the action forms (the page checks the change permission), so a decision may
+        # be recorded here.
+        return {"evidence_artifacts": data["artifacts"], "status": data["status"], "may_decide": True}
 
 
 class AuthorityApproveForm(ActionForm):
