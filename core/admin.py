@@ -27,6 +27,8 @@ def admin_org(request: HttpRequest) -> Org | None:
     cached = getattr(request, "_dsar_admin_org", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
+    if not request.user.is_authenticated:
+        return None
     membership = Membership.objects.select_related("org").filter(user_id=request.user.pk).first()
     org = membership.org if membership else None
     request._dsar_admin_org = org  # type: ignore[attr-defined]

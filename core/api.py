@@ -20,7 +20,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ CONTRACT_VERSION = "v1.0"
 class ApiError(exceptions.APIException):
     """An error with a contract code, a message and field details."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "validation_error"
 
     def __init__(self, message: str, *, details: Iterable[Mapping[str, str]] = (), code: str | None = None):
@@ -136,6 +136,7 @@ def _summary(details: list[dict[str, str]]) -> str:
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
+    status_code: int
     if isinstance(exc, ApiError):
         code, status_code, message, details = exc.code, exc.status_code, exc.message, exc.details
     elif isinstance(exc, exceptions.ValidationError):
@@ -170,7 +171,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         message = "The body must be application/json."
     elif isinstance(exc, exceptions.Throttled):
         code, status_code, details = "rate_limited", 429, []
-        wait = int(exc.wait or 1)
+        wait = int(exc.wait or 1)  # type: ignore[attr-defined]  # set in Throttled.__init__; the stubs omit it
         message = f"Too many requests for this key; retry in {wait} s."
         headers["Retry-After"] = str(max(wait, 1))
     elif isinstance(exc, RequestDataTooBig):
@@ -263,7 +264,10 @@ class ServeJsonNegotiation(DefaultContentNegotiation):
     other `Accept` (absent, `*/*`, `application/*`, `text/html`...) gets the view's first renderer — JSON on
     every API view, the OpenAPI document included. There is no 406."""
 
-    def select_renderer(self, request: Any, renderers: list[Any], format_suffix: str | None = None) -> Any:
+    def select_renderer(
+        self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except exceptions.NotAcceptable:

@@ -26,13 +26,13 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))[:64]
 
 
-def _limits(request: HttpRequest, username: str) -> list[tuple[str, ratelimit.Rate]]:
+def _limits(request: HttpRequest | None, username: str) -> list[tuple[str, ratelimit.Rate]]:
     per_user = ratelimit.Rate.parse(settings.DSAR_LOGIN_RATE)
-    per_address = ratelimit.Rate(limit=per_user.limit * ADDRESS_FACTOR, seconds=per_user.seconds)
-    return [
-        (f"login:user:{username.strip().casefold()[:150]}", per_user),
-        (f"login:addr:{client_address(request)}", per_address),
-    ]
+    limits = [(f"login:user:{username.strip().casefold()[:150]}", per_user)]
+    if request is not None:  # the admin's login view always passes it
+        per_address = ratelimit.Rate(limit=per_user.limit * ADDRESS_FACTOR, seconds=per_user.seconds)
+        limits.append((f"login:addr:{client_address(request)}", per_address))
+    return limits
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):

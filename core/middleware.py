@@ -51,7 +51,7 @@ class ChunkedBodyMiddleware:
                 # One byte past the limit is enough to know it is too big (413 further on).
                 data = stream.read(settings.DSAR_MAX_BODY_BYTES + 1)
                 meta["CONTENT_LENGTH"] = str(len(data))
-                request._stream = LimitedStream(io.BytesIO(data), len(data))  # type: ignore[attr-defined]
+                request._stream = LimitedStream(io.BytesIO(data), len(data))  # type: ignore[assignment]
         return self.get_response(request)
 
 

@@ -91,7 +91,8 @@ class ExtendForm(ActionForm):
     notes = _notes()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("amount")) != bool(data.get("unit")):
             raise forms.ValidationError("Give both an amount and a unit, or neither for the full extension.")
         return data

@@ -9,7 +9,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -382,7 +382,8 @@ def replay_view(
         if e.is_active and e.subscribes_to(event.type)
     ]
     form = ReplayForm(request.POST if request.method == "POST" else None)
-    form.fields["endpoint"].choices = [("", "every active endpoint subscribed to this event type")] + [
+    endpoint_field = cast(forms.ChoiceField, form.fields["endpoint"])
+    endpoint_field.choices = [("", "every active endpoint subscribed to this event type")] + [
         (e.pk, f"{e.pk} — {e.url}") for e in endpoints
     ]
     if request.method == "POST" and form.is_valid():

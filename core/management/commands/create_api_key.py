@@ -29,8 +29,8 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         expiry = f", expires {key.expires_at:%Y-%m-%d %H:%M %Z}" if key.expires_at else ""
-        scopes = ", ".join(key.scopes)
+        scope_text = ", ".join(key.scopes)
         self.stdout.write(
-            f"Key dsar_{key.prefix}_… for {org.name} with scopes {scopes}{expiry} (shown once):"
+            f"Key dsar_{key.prefix}_… for {org.name} with scopes {scope_text}{expiry} (shown once):"
         )
         self.stdout.write(raw)
