@@ -214,6 +214,10 @@ class TimelineEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     # The clocks.EventKind this entry feeds to the clock, if any: the timeline is the clock's event log.
     clock_event = models.CharField(max_length=32, blank=True)
+    # Tamper evidence (timeline_chain): hex SHA-256 of the previous entry of this request (64 zeros for the
+    # first) and of this one's canonical content chained to it. `manage.py verify_timeline` checks them.
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         verbose_name_plural = "timeline entries"
@@ -224,8 +228,11 @@ class TimelineEntry(models.Model):
         return f"{self.request_id} #{self.seq} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        # The database refuses UPDATE and DELETE too (triggers, requests_app migration 0004).
         if not self._state.adding:
             raise TypeError("Timeline entries are append-only.")
+        if not self.hash:
+            raise ValueError("Chain the entry (timeline_chain.seal) before saving it.")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

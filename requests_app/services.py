@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import clocks
 from authority.models import AuthorityEvidence
+from authority.rules import artifacts_for_storage, authority_input_check, decision_fields
 from core.api import InvalidTransition, NotFound, ValidationFailed
 from core.ids import new_id
 from core.models import Org
@@ -26,6 +27,7 @@ from .clock import CLOCK_FIELDS, clock_events, compute_clock, pack_for, store_cl
 from .inference import infer_request_types
 from .models import OPEN, DataSubjectRequest, Status, TimelineEntry, VerificationStatus
 from .resources import request_resource
+from .timeline_chain import seal
 
 # Clients' clocks drift; an occurredAt this far ahead of ours is still "now", not the future.
 CLOCK_SKEW = timedelta(seconds=5)
@@ -177,6 +179,8 @@ def request_action(
             entry.data["dueDateAfter"] = result.due_date.isoformat()
         dsr.updated_at = now
         dsr.save(update_fields=["status", "updated_at", *CLOCK_FIELDS, *change.fields])
+        # Race-free: the request row is locked, so `entries[-1]` is still the last entry.
+        seal(entry, entries[-1] if entries else None)
         entry.save(force_insert=True)
         event = event_emit(
             org_id=dsr.org_id,
@@ -223,10 +227,12 @@ def request_create(
     source_evidence: Sequence[dict[str, Any]] = (),
     requestor: dict[str, Any] | None = None,
     authority: dict[str, Any] | None = None,
+    may_decide_authority: bool = False,
     received_at: datetime | None = None,
     request_types: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> CreateResult:
+    """`may_decide_authority`: the caller holds the officer scope, so `authority.status` may be a decision."""
     now = now or timezone.now()
     try:
         clocks.get_pack(jurisdiction)
@@ -241,6 +247,14 @@ def request_create(
         )
     if received_at > now + CLOCK_SKEW:
         raise ValidationFailed.field("receivedAt", "May not lie in the future.")
+    if authority is not None:
+        authority_input_check(
+            status=authority["status"],
+            verified_at=authority.get("verified_at"),
+            may_decide=may_decide_authority,
+            not_after=now + CLOCK_SKEW,
+            field_prefix="authority.",
+        )
     inferred = not request_types
     types = list(request_types) if request_types else infer_request_types(raw_text)
     types = sorted(set(types), key=clocks.REQUEST_TYPES.index)
@@ -280,15 +294,17 @@ def request_create(
         result = compute_clock(dsr, [entry], now=now)
         store_clock(dsr, result)
         dsr.save(force_insert=True)
+        seal(entry, None)
         entry.save(force_insert=True)
         if authority is not None:
             evidence = AuthorityEvidence.objects.create(
                 org=org,
                 request=dsr,
-                evidence_artifacts=authority["evidence_artifacts"],
+                evidence_artifacts=artifacts_for_storage(authority["evidence_artifacts"]),
                 status=authority["status"],
                 verified_at=authority.get("verified_at"),
                 submitted_at=intake_received_at,
+                **decision_fields(authority["status"], actor=actor, at=intake_received_at),
             )
             dsr.authority_current = evidence
             dsr.save(update_fields=["authority_current"])

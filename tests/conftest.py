@@ -34,6 +34,38 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_flush_past_append_only_triggers():
+    """Transactional tests end with a flush. On SQLite that is `DELETE FROM`, which the append-only triggers
+    (requests_app 0004, notifications 0003) refuse; PostgreSQL's TRUNCATE fires no row trigger. So here,
+    and only in tests, SQLite's flush lifts the triggers and puts them back in the same transaction, with
+    the migrations' own helper (one copy of the SQL). Outside tests SQLite keeps refusing."""
+    from contextlib import ExitStack
+    from importlib import import_module
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    guards = [
+        import_module("requests_app.migrations.0004_timeline_append_only"),
+        import_module("notifications.migrations.0003_outbox_append_only"),
+    ]
+    operations = type(connection.ops)
+    flush = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with ExitStack() as stack:
+            for guard in guards:
+                stack.enter_context(guard.suspended(self.connection))
+            flush(self, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
