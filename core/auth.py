@@ -106,7 +106,8 @@ class HasScope(permissions.BasePermission):
         if getattr(view, request.method.lower(), None) is None:
             return True  # the view answers 405 next
         by_method = getattr(view, "scopes_by_method", None)
-        method = "GET" if request.method == "HEAD" else request.method  # HEAD is GET without the body
+        # HEAD is GET without the body; OPTIONS describes the endpoint, which any reader may see.
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
         required = by_method.get(method) if by_method else getattr(view, "required_scopes", None)
         if required is None:
             return False

@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
@@ -81,9 +81,16 @@ def _uses_redis() -> bool:
 
 def _increment(key: str, *, expires_at: int, now: float) -> int:
     if _uses_redis():
-        # add() then incr(): the first call of a window creates the key with its expiry, INCR is atomic.
-        cache.add(key, 0, timeout=max(1, int(expires_at - now) + 1))
-        return int(cache.incr(key))
+        # INCR and EXPIRE in one pipeline: one round trip; INCR is atomic and creates the key at 1. The
+        # client comes from Django's RedisCache (its `_cache.get_client`), so keys carry the cache's prefix.
+        redis_cache = caches["default"]
+        full_key = redis_cache.make_key(key)
+        client = redis_cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expireat(full_key, expires_at + 1)
+        count, _ = pipe.execute()
+        return int(count)
     # One row per counter: a call in a new window starts it again at 1, in the same statement.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -114,7 +121,10 @@ def _row_name(key: str) -> str:
 
 def _read(key: str, *, expires_at: int) -> int:
     if _uses_redis():
-        return int(cache.get(key) or 0)
+        redis_cache = caches["default"]
+        full_key = redis_cache.make_key(key)
+        value = redis_cache._cache.get_client(full_key).get(full_key)  # type: ignore[attr-defined]
+        return int(value or 0)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT hits FROM core_ratecounter WHERE name = %s AND expires_at = %s",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_fsm as fsm
 from django.db import models
@@ -158,10 +158,10 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
         return f"{self.id} ({self.jurisdiction}, {self.status})"
 
     @property
-    def state_fields(self) -> tuple[models.Field, ...]:
+    def state_fields(self) -> tuple[fsm.FSMFieldMixin, ...]:
         # ConcurrentTransitionMixin scans every field with isinstance() on each instance it builds (the
         # queue builds 50 per page); the answer is fixed, so look it up directly.
-        return (self._meta.get_field("status"),)
+        return (cast(fsm.FSMFieldMixin, self._meta.get_field("status")),)
 
     @property
     def is_terminal(self) -> bool:
