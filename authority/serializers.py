@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from core.serializers import (
+    TIMESTAMP_BOUNDS,
     AwareDateTimeField,
     NotesMixin,
     OccurredAtMixin,
     StrictCharField,
     StrictSerializer,
 )
-from requests_app.serializers import ArtifactSerializer
+from requests_app.serializers import MAX_ARTIFACTS, ArtifactSerializer
 
 
 class AuthorityRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -17,9 +20,17 @@ class AuthorityRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
 
 
 class AuthoritySubmitSerializer(OccurredAtMixin, StrictSerializer):
-    evidenceArtifacts = ArtifactSerializer(many=True, allow_empty=False)
+    """Evidence of authority; a decision (`VERIFIED`, `REJECTED`) needs the officer scope."""
+
+    evidenceArtifacts: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ArtifactSerializer(), allow_empty=False, max_length=MAX_ARTIFACTS
+    )
     status = serializers.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
-    verifiedAt = AwareDateTimeField(required=False, allow_null=True)
+    verifiedAt = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=f"When the authority was verified; not in the future; {TIMESTAMP_BOUNDS}.",
+    )
 
 
 class AuthorityApproveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):

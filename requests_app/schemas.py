@@ -1,7 +1,7 @@
 """Response shapes for the OpenAPI schema only (responses are built by resources.py and clocks).
 
 They mirror api-contract.md so a schema-driven client can check every answer; the envelope around them
-is added by core.schema's postprocessing hook.
+is added by core.schema.
 """
 
 from __future__ import annotations
@@ -53,8 +53,12 @@ class RequestorOut(s.Serializer):
 
 
 class ArtifactOut(s.Serializer):
+    """A piece of evidence of authority, as submitted: the parts not given are absent."""
+
     kind = s.CharField()
-    uri = s.CharField()
+    uri = s.CharField(required=False, help_text="Absent for paper evidence (a signed letter by post).")
+    description = s.CharField(required=False)
+    receivedAt = s.DateTimeField(required=False)
 
 
 class AuthorityOut(s.Serializer):
@@ -223,7 +227,12 @@ class TimelineEntryOut(s.Serializer):
     fromStatus = s.CharField(allow_null=True)
     toStatus = s.CharField(allow_null=True)
     notes = s.CharField(allow_blank=True)
-    data = s.DictField()
+    data_ = s.DictField()
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields["data"] = fields.pop("data_")  # `data` is also a Serializer property
+        return fields
 
 
 class TimelineSchema(s.Serializer):

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from datetime import datetime
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 import clocks
 from core.serializers import (
+    TIMESTAMP_BOUNDS,
     AwareDateTimeField,
     NotesMixin,
     OccurredAtMixin,
@@ -14,11 +20,16 @@ from core.serializers import (
 )
 
 from .models import Channel, OutcomeKind, RequestorType, RequestType
+from .services import CLOCK_SKEW
 
 _TEXT = 10_000
+MAX_ARTIFACTS = 50
+MAX_EVIDENCE = 50
 
 
 class EvidenceSerializer(StrictSerializer):
+    """Where the request came from, e.g. `{"kind": "EMAIL_MESSAGE_ID", "value": "<abc@mail>"}`."""
+
     kind = StrictCharField(max_length=64)
     value = StrictCharField(max_length=2_000)
 
@@ -26,9 +37,16 @@ class EvidenceSerializer(StrictSerializer):
 class IntakeSourceSerializer(StrictSerializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     rawText = StrictCharField(max_length=200_000, trim_whitespace=False)
-    receivedAt = AwareDateTimeField()
+    receivedAt = AwareDateTimeField(
+        help_text=(
+            "When the organisation received the request: the legal clock starts from it. Not in the "
+            f"future; {TIMESTAMP_BOUNDS}."
+        )
+    )
     contact = StrictCharField(required=False, allow_blank=True, max_length=320, default="")
-    sourceEvidence = EvidenceSerializer(many=True, required=False, default=list)
+    sourceEvidence: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=EvidenceSerializer(), required=False, default=list, max_length=MAX_EVIDENCE
+    )
 
 
 class RequestorSerializer(StrictSerializer):
@@ -39,14 +57,40 @@ class RequestorSerializer(StrictSerializer):
 
 
 class ArtifactSerializer(StrictSerializer):
-    kind = StrictCharField(max_length=64)
-    uri = StrictCharField(max_length=2_000)
+    """One piece of evidence of authority. A signed letter that came by post has a kind and no URI."""
+
+    kind = StrictCharField(max_length=64, help_text="What it is, e.g. POWER_OF_ATTORNEY or SIGNED_LETTER.")
+    uri = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=2_000,
+        help_text="Where the document is kept, e.g. s3://evidence/poa.pdf; absent for paper evidence.",
+    )
+    description = StrictCharField(required=False, allow_null=True, max_length=2_000)
+    receivedAt = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=f"When the evidence reached the organisation; not in the future; {TIMESTAMP_BOUNDS}.",
+    )
+
+    def validate_receivedAt(self, value: datetime | None) -> datetime | None:
+        if value is not None and value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError("May not lie in the future.")
+        return value
 
 
 class AuthorityInputSerializer(StrictSerializer):
-    evidenceArtifacts = ArtifactSerializer(many=True, allow_empty=False)
+    """Evidence that an agent may act for the subject; a decision (`VERIFIED`, `REJECTED`) needs `officer`."""
+
+    evidenceArtifacts: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ArtifactSerializer(), allow_empty=False, max_length=MAX_ARTIFACTS
+    )
     status = serializers.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
-    verifiedAt = AwareDateTimeField(required=False, allow_null=True)
+    verifiedAt = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=f"When the authority was verified; not in the future; {TIMESTAMP_BOUNDS}.",
+    )
 
 
 @extend_schema_field({"type": "string", "enum": list(clocks.jurisdiction_codes())})
@@ -54,12 +98,63 @@ class JurisdictionField(StrictCharField):
     """A policy-pack code; checked against `clocks` by the service, which names the valid codes."""
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A request received by e-mail",
+            request_only=True,
+            value={
+                "jurisdiction": "GB",
+                "intakeSource": {
+                    "channel": "EMAIL",
+                    "rawText": "Please send me a copy of all personal data you hold about me.",
+                    "receivedAt": "2026-03-31T09:12:00Z",
+                    "contact": "jane@example.org",
+                    "sourceEvidence": [{"kind": "EMAIL_MESSAGE_ID", "value": "<abc@mail>"}],
+                },
+                "requestor": {"type": "DATA_SUBJECT", "name": "Jane Doe", "email": "jane@example.org"},
+                "receivedAt": "2026-03-31T09:20:00Z",
+                "requestTypes": ["ACCESS"],
+            },
+        ),
+        OpenApiExample(
+            "An agent's request with a signed letter that came by post",
+            request_only=True,
+            value={
+                "jurisdiction": "US-CA",
+                "intakeSource": {
+                    "channel": "MAIL",
+                    "rawText": "On behalf of my client, please delete all personal information you hold.",
+                    "receivedAt": "2026-02-02T14:00:00-08:00",
+                },
+                "requestor": {"type": "AUTHORIZED_AGENT", "name": "Sam Taylor", "relation": "AGENT"},
+                "authority": {
+                    "evidenceArtifacts": [
+                        {
+                            "kind": "SIGNED_LETTER",
+                            "description": "Signed authorisation from the consumer",
+                            "receivedAt": "2026-02-02T14:00:00-08:00",
+                        }
+                    ],
+                    "status": "PENDING",
+                },
+            },
+        ),
+    ]
+)
 class IntakeSerializer(StrictSerializer):
     jurisdiction = JurisdictionField(max_length=8)
     intakeSource = IntakeSourceSerializer()
     requestor = RequestorSerializer(required=False, allow_null=True)
     authority = AuthorityInputSerializer(required=False, allow_null=True)
-    receivedAt = AwareDateTimeField(required=False, allow_null=True)
+    receivedAt = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "When this system recorded the request (default: now): not before `intakeSource.receivedAt`, "
+            f"not in the future; {TIMESTAMP_BOUNDS}."
+        ),
+    )
     requestTypes = serializers.ListField(
         child=serializers.ChoiceField(choices=RequestType.choices),
         required=False,
@@ -104,22 +199,31 @@ class ExtendBySerializer(StrictSerializer):
     amount = StrictIntegerField(min_value=1, max_value=366)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Two more months for a complex request",
+            request_only=True,
+            value={
+                "reason": "Complex request: several systems to search.",
+                "extendBy": {"unit": "MONTHS", "amount": 2},
+            },
+        )
+    ]
+)
 class ExtensionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
     reason = StrictCharField(max_length=_TEXT)
     extendBy = ExtendBySerializer(required=False, allow_null=True)
 
 
 class RefusalSerializer(OccurredAtMixin, StrictSerializer):
+    """At least one of `reason`, `message` or `rationale`, not blank."""
+
+    at_least_one_of = ("reason", "message", "rationale")
+
     message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     reason = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
-
-    def validate(self, attrs: dict) -> dict:
-        if not (attrs.get("message") or attrs.get("rationale") or attrs.get("reason")):
-            raise serializers.ValidationError(
-                {"reason": ["Give at least one of reason, message or rationale."]}
-            )
-        return attrs
 
 
 class ClosureSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -151,21 +255,41 @@ class RequestListQuerySerializer(serializers.Serializer):
         "status": "status",
         "jurisdiction": "jurisdiction",
     }
-    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
-    status = serializers.ChoiceField(
-        choices=["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"], required=False
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50, help_text="Page size.")
+    offset = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, default=0, help_text="How many matching requests to skip."
     )
-    jurisdiction = serializers.CharField(required=False, max_length=8)
-    sortBy = serializers.ChoiceField(choices=list(SORTS), default="createdAt")
+    status = serializers.ChoiceField(
+        choices=["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"],
+        required=False,
+        help_text="Only requests in this status.",
+    )
+    jurisdiction = serializers.CharField(
+        required=False, max_length=8, help_text="Only requests under this jurisdiction code, e.g. GB-SCT."
+    )
+    sortBy = serializers.ChoiceField(
+        choices=list(SORTS),
+        default="createdAt",
+        help_text="`receivedAt` is `intakeSource.receivedAt`; ties are broken by id.",
+    )
     sortOrder = serializers.ChoiceField(
         choices=["asc", "desc"],
         required=False,
         help_text="Default: asc for dueDate (most urgent first), desc otherwise (newest first).",
     )
-    atRiskDays = serializers.IntegerField(min_value=0, max_value=3_650, required=False)
+    atRiskDays = serializers.IntegerField(
+        min_value=0,
+        max_value=3_650,
+        required=False,
+        help_text="Only open requests due within this many days, overdue ones included.",
+    )
 
 
 class DsrListQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False, max_length=200)
+    cursor = serializers.CharField(
+        required=False,
+        max_length=200,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Not a cursor this API returned.")],
+        help_text="`next_cursor` of the previous page, as given.",
+    )
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)

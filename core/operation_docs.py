@@ -1,0 +1,286 @@
+"""What each API operation is for, in product words: the summary and description the OpenAPI schema shows.
+
+Keyed by operationId. core.schema adds what it can derive itself (the scope a key needs, the error
+answers, the envelope), so these texts say only what the code cannot: purpose, rules, effect on the clock.
+A new operation without an entry here is a schema warning, and `spectacular --fail-on-warn` fails on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OperationDoc:
+    summary: str
+    description: str
+    tag: str
+    # 409 answers this operation gives besides `conflict` (idempotency-key reuse, a concurrent change).
+    conflicts: tuple[str, ...] = ()
+    # Why a 409 happens here, beyond those two.
+    conflict_note: str = ""
+    # Why a 403 happens here, beyond a key without the operation's scope.
+    forbidden_note: str = ""
+    # The answer is the bare body, not wrapped in the success envelope.
+    bare: bool = False
+
+
+_TIMESTAMPS = (
+    "Timestamps are ISO 8601 with a UTC offset, on or after 1900-01-01T00:00:00Z and before "
+    "2200-01-01T00:00:00Z."
+)
+
+_INTAKE = (
+    "`jurisdiction` is a policy-pack code (see `GET /v1/policy-packs`); it selects the statutory period "
+    "and the holiday calendar. `intakeSource.receivedAt` is when the organisation received the request: "
+    "the legal clock starts from it, and it may not lie in the future. The top-level `receivedAt` is when "
+    "this system recorded it: it defaults to now and may be later, never earlier. Without `requestTypes` "
+    "the types are inferred from `intakeSource.rawText`, and the answer says so (`requestTypesInferred`).\n\n"
+    "`authority` records evidence that an agent, parent or representative may act for the subject. "
+    "Each evidence artifact has a `kind` and optionally a `uri`, a `description` and a `receivedAt` "
+    "(a signed letter that came by post has no URI). Anyone with the intake scope may submit evidence as "
+    "`PENDING`; only a key with the `officer` scope may record a decision (`VERIFIED`, `REJECTED`) — the "
+    "same body from another key is refused with 403 `forbidden`. `verifiedAt` may not lie in the future.\n\n"
+    + _TIMESTAMPS
+)
+
+_LIFECYCLE = (
+    "Optional `occurredAt`: when the action really happened (an officer recording today an e-mail sent "
+    "yesterday). It defaults to now, may not lie in the future, nor before the request's latest timeline "
+    "entry; the clock uses it, and the timeline keeps both it and the time of recording. "
+    + _TIMESTAMPS
+    + "\n\nAnswers 202 with the request, the transition, the clock block and the ids of the notification "
+    "events emitted. Every change appends a timeline entry."
+)
+
+_DECISION = "or the body records an authority decision (`VERIFIED`, `REJECTED`) without the `officer` scope"
+
+_NOT_ALLOWED = (
+    "the action is not allowed in the request's current status (`invalid_transition`; `details` lists "
+    "the actions allowed now)"
+)
+
+
+def _lifecycle(
+    summary: str, what: str, *, tag: str = "Lifecycle", note: str = "", forbidden_note: str = ""
+) -> OperationDoc:
+    return OperationDoc(
+        summary=summary,
+        description=f"{what}\n\n{_LIFECYCLE}",
+        tag=tag,
+        conflicts=("invalid_transition",),
+        conflict_note=note or _NOT_ALLOWED,
+        forbidden_note=forbidden_note,
+    )
+
+
+OPERATIONS: dict[str, OperationDoc] = {
+    "requests_create": OperationDoc(
+        summary="Record a new request",
+        description=(
+            "Record a data subject request as the organisation received it, and start its legal clock.\n\n"
+            + _INTAKE
+            + "\n\nAnswers 202 with the Request resource, its clock included."
+        ),
+        tag="Requests",
+        forbidden_note=_DECISION,
+    ),
+    "requests_capture": OperationDoc(
+        summary="Record a new request and explain its deadline",
+        description=(
+            "The same as `POST /v1/requests`, and the answer also carries `dueContext`: the explanation of "
+            "the deadline (as `GET /v1/requests/{id}/clock/explain` gives it), computed in the same call.\n\n"
+            + _INTAKE
+        ),
+        tag="Requests",
+        forbidden_note=_DECISION,
+    ),
+    "requests_list": OperationDoc(
+        summary="List requests",
+        description=(
+            "The organisation's requests, filtered and sorted; all filters compose. Default order: newest "
+            "first, or most urgent first when sorting by `dueDate`. Answers `requests`, `total` (matching "
+            "requests), `limit` and `offset`. A query parameter this operation does not know, or a value "
+            "out of range, is a 400 naming it."
+        ),
+        tag="Requests",
+    ),
+    "requests_retrieve": OperationDoc(
+        summary="Get a request",
+        description=(
+            "One request with its live clock: the due date and time in the pack's zone, days remaining, "
+            "whether it is at risk or overdue, and the acknowledgement deadline where the law has one. "
+            "Another organisation's request answers 404, exactly as an id that does not exist."
+        ),
+        tag="Requests",
+    ),
+    "requests_timeline": OperationDoc(
+        summary="Get a request's timeline",
+        description=(
+            "Everything that happened to the request, oldest first: when each action happened (`at`), when "
+            "it was recorded (`recordedAt`), who did it, the status before and after, notes and data. "
+            "Entries are append-only."
+        ),
+        tag="Requests",
+    ),
+    "requests_clock_explain": OperationDoc(
+        summary="Explain a request's deadline",
+        description=(
+            "How the due date was reached, step by step: the policy pack and the law it cites, the zone, "
+            "when the clock started, the statutory period, extensions, pauses (clarification, "
+            "verification, authority) and their effect, weekend and holiday adjustments with their "
+            "reasons, per-type deadlines and the acknowledgement deadline."
+        ),
+        tag="Requests",
+    ),
+    "requests_acknowledgements_create": _lifecycle(
+        "Acknowledge a request",
+        "Record that the request was acknowledged to the requester: `RECEIVED` → `ACKNOWLEDGED`. Where the "
+        "law sets an acknowledgement deadline (CCPA), this meets it.",
+    ),
+    "requests_clarifications_request_create": _lifecycle(
+        "Ask the requester for clarification",
+        "Record that clarification was asked of the requester (`message`, required): `RECEIVED` or "
+        "`ACKNOWLEDGED` → `AWAITING_CLARIFICATION`. The clock pauses, or not, as the policy pack says.",
+    ),
+    "requests_clarifications_receive_create": _lifecycle(
+        "Record the clarification received",
+        "Record that the requester's clarification arrived: the request goes back to the status it came "
+        "from, and the clock resumes or restarts as the policy pack says.",
+    ),
+    "requests_extensions_create": _lifecycle(
+        "Extend the deadline",
+        "Extend the response deadline, for the `reason` given (required). `extendBy` (`DAYS` or `MONTHS`, "
+        "1 to 366) asks for part of the extension; without it the pack's full extension is granted. The "
+        "status is kept.",
+        note=(
+            f"{_NOT_ALLOWED}; also when the pack allows no extension, the extension asked for goes beyond "
+            "the pack's maximum or is used up, or the due date has passed at `occurredAt` — the message "
+            "says why"
+        ),
+    ),
+    "requests_refusals_create": _lifecycle(
+        "Refuse a request",
+        "Refuse the request: any open status → `REFUSED` (terminal); the clock stops. Give at least one of "
+        "`reason`, `message` (what the requester is told) or `rationale` (the internal justification).",
+    ),
+    "requests_closures_create": _lifecycle(
+        "Close a request",
+        "Close the request with its `outcome` (`FULFILLED` by default, `PARTIALLY_FULFILLED` or "
+        "`WITHDRAWN`): any open status → `CLOSED` (terminal); the clock stops, and the answer says whether "
+        "it was answered late.",
+    ),
+    "requests_requestor_update": _lifecycle(
+        "Replace the requestor",
+        "Replace who made the request and how they relate to the subject (`type` required; `name`, "
+        "`email`, `relation` optional). The status and the clock are kept.",
+    ),
+    "requests_verification_request_create": _lifecycle(
+        "Ask the subject to verify their identity",
+        "Record that identity information was asked of the subject (`method` optional, e.g. how). The "
+        "status is kept; the clock pauses, or not, as the policy pack says.",
+    ),
+    "requests_verification_receive_create": _lifecycle(
+        "Record the identity information received",
+        "Record that the identity information asked for arrived. The status is kept; a paused clock "
+        "resumes as the policy pack says.",
+    ),
+    "requests_authority_request_create": _lifecycle(
+        "Ask the agent for proof of authority",
+        "Record that proof of authority was asked of the agent acting for the subject. The status is kept; "
+        "under some laws (UK GDPR) the clock waits for the proof.",
+        tag="Authority",
+    ),
+    "requests_authority_submit_create": _lifecycle(
+        "Submit evidence of authority",
+        "Record evidence that the agent may act for the subject: `evidenceArtifacts` (1 to 50; each a `kind` "
+        "and optionally a `uri`, a `description` and a `receivedAt` — a signed letter that came by post has "
+        "no URI) and a `status`. A key with the intake scope submits `PENDING` evidence for an officer to "
+        "decide; recording a decision (`VERIFIED`, `REJECTED`) needs the `officer` scope, and the same body "
+        "from another key is refused with 403 `forbidden`. `verifiedAt` may not lie in the future. The "
+        "status is kept; a clock waiting for the proof resumes as the policy pack says.",
+        tag="Authority",
+        forbidden_note=_DECISION,
+    ),
+    "requests_authority_approve_create": _lifecycle(
+        "Approve the evidence of authority",
+        "Decide that the submitted evidence proves the agent's authority (`VERIFIED`). The status and the "
+        "clock are kept.",
+        tag="Authority",
+    ),
+    "requests_authority_reject_create": _lifecycle(
+        "Reject the evidence of authority",
+        "Decide that the submitted evidence does not prove the agent's authority (`REJECTED`), with an "
+        "optional `reason`. The status and the clock are kept.",
+        tag="Authority",
+    ),
+    "requests_notifications": OperationDoc(
+        summary="List a request's notification events",
+        description=(
+            "Every event the request emitted (oldest first), each with its webhook deliveries: status "
+            "(`PENDING`, `DELIVERED`, `FAILED`, `DEAD`), attempt count, the receiver's response code, "
+            "latency and error, and the attempts themselves."
+        ),
+        tag="Notifications",
+    ),
+    "requests_notifications_replay": OperationDoc(
+        summary="Replay a notification event",
+        description=(
+            "Send an event again as a new delivery with the same event id (receivers deduplicate on it): "
+            "to one endpoint (`endpointId`) or to every active endpoint that subscribes to the event's "
+            "type. Answers 202 with the event and the new deliveries."
+        ),
+        tag="Notifications",
+        conflict_note=(
+            "the endpoint is disabled or does not subscribe to the event's type, or no active endpoint "
+            "subscribes to it (`conflict`)"
+        ),
+    ),
+    "webhook_endpoints_create": OperationDoc(
+        summary="Register a webhook endpoint",
+        description=(
+            'Register a receiver for notification events: `url`, `eventTypes` (names, or `["*"]` for '
+            "all) and an optional `description`. The URL's host must resolve, and to public addresses "
+            "unless the installation allows private networks; payloads carry personal data. Answers 201 "
+            "with the endpoint and its signing `secret` (`whsec_…`), shown in this answer only. Deliveries "
+            "are signed the Standard Webhooks way."
+        ),
+        tag="Webhook endpoints",
+    ),
+    "webhook_endpoints_list": OperationDoc(
+        summary="List webhook endpoints",
+        description=(
+            "The organisation's webhook endpoints with their status (`ACTIVE`, or `DISABLED` with the "
+            "reason), never their secrets."
+        ),
+        tag="Webhook endpoints",
+    ),
+    "webhook_endpoints_delete": OperationDoc(
+        summary="Delete a webhook endpoint",
+        description=(
+            "Stop sending events to an endpoint. Its delivery history stays; deliveries not yet sent end "
+            "as `DEAD`."
+        ),
+        tag="Webhook endpoints",
+    ),
+    "dsr_list": OperationDoc(
+        summary="List requests in the DSR feed format",
+        description=(
+            "The same requests as `GET /v1/requests`, newest first, in the snake_case rows of the DSR feed "
+            "(page 004): `type` is the primary request type in lower case, `status` lower case. The body "
+            "is not wrapped in the success envelope, so that its clients work unchanged; errors still use "
+            "the error envelope. Page with `limit` and the `next_cursor` of the previous page; "
+            "`next_cursor` is absent on the last page. `items` is a deprecated alias of `requests`."
+        ),
+        tag="DSR feed",
+        bare=True,
+    ),
+    "policy_packs_list": OperationDoc(
+        summary="List policy packs",
+        description=(
+            "Every jurisdiction code the clock knows, with its policy pack's id, version, law and citation: "
+            "the values `jurisdiction` accepts."
+        ),
+        tag="Policy packs",
+    ),
+}
