@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from core.idempotency import idempotent
-from core.serializers import StrictSerializer
+from core.serializers import StrictSerializer, WebhookUrlField
 from core.views import ApiView, validated
 
 from . import selectors, services
@@ -95,7 +95,7 @@ class ReplayAnswer(serializers.Serializer):
 
 
 class EndpointCreateInput(StrictSerializer):
-    url = serializers.CharField(max_length=2000)
+    url = WebhookUrlField()
     eventTypes = serializers.ListField(
         child=serializers.ChoiceField(choices=[*services.EVENT_TYPES, services.ALL_EVENTS]),
         allow_empty=False,

@@ -268,7 +268,10 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
         rows = []
         for evidence in submissions:
             current = " (current)" if evidence.pk == obj.authority_current_id else ""
-            artifacts = ", ".join(f"{a.get('kind')}: {a.get('uri')}" for a in evidence.evidence_artifacts)
+            artifacts = ", ".join(
+                f"{a.get('kind')}: {a.get('uri') or a.get('description') or '(paper, no reference)'}"
+                for a in evidence.evidence_artifacts
+            )
             decided = (
                 f"; decided {_when(evidence.decided_at, obj.clock_timezone)} by {evidence.decided_by}"
                 f"{' — ' + evidence.decision_reason if evidence.decision_reason else ''}"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -87,7 +87,6 @@ class RequestCollectionApi(ApiView):
         return _create(request, with_due_context=False)
 
     @extend_schema(
-        parameters=[s.RequestListQuerySerializer],
         responses={200: schemas.RequestListSchema},
         operation_id="requests_list",
     )
@@ -281,7 +280,6 @@ class DsrListApi(ApiView):
     query_serializer = s.DsrListQuerySerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
         responses={200: schemas.DsrListSchema},
         operation_id="dsr_list",
     )

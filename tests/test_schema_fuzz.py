@@ -28,7 +28,8 @@ RULES_NO_SCHEMA_CAN_STATE = [
     (r"cursor", r"Not a cursor this API returned\."),
     # Whether a webhook URL may be used depends on where its host resolves and on the installation's
     # network policy. (Its syntax belongs in the schema: see core.serializers.WebhookUrlField.)
-    (r"url", r".*"),
+    (r"url", r"The host .* (does not resolve: .*|has no address)\."),
+    (r"url", r"Refused: .*\. Webhooks may only go to public addresses\."),
 ]
 
 
