@@ -112,10 +112,14 @@ def _decide(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         evidence = dsr.authority_current
         if evidence is None or evidence.status != AuthorityStatus.PENDING:
             raise invalid_action(dsr, action, "There is no pending authority evidence to decide on.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+        evidence = dsr.authority_current
+        assert evidence is not None  # the guard ran first
         evidence.status = decision
         evidence.decided_at = at
         evidence.decided_by = actor
@@ -131,6 +135,7 @@ def _decide(
         actor=actor,
         action=action,
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,

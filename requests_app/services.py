@@ -1,5 +1,6 @@
-"""Every write to a request. One transaction each: lock the row, check the action, apply it, recompute the
-clock, store the clock columns, append the timeline entry and write the outbox row — or none of it.
+"""Every write to a request. One transaction each: lock the row, check the action against the request's
+state (its `guard`: 409 first), then its timing (`occurredAt`: 400), apply it, recompute the clock, store
+the clock columns, append the timeline entry and write the outbox row — or none of it.
 
 Views, admin actions and tasks call these functions; nothing else changes a request.
 """
@@ -137,6 +138,7 @@ def request_action(
     actor: str,
     action: str,
     step: Callable[[DataSubjectRequest, datetime, list[TimelineEntry]], Change],
+    guard: Callable[[DataSubjectRequest], None] | None = None,
     occurred_at: datetime | None = None,
     notes: str = "",
     now: datetime | None = None,
@@ -150,6 +152,8 @@ def request_action(
         latest = entries[-1].at if entries else dsr.intake_received_at
         if dsr.status not in OPEN:
             raise invalid_action(dsr, action)
+        if guard is not None:
+            guard(dsr)  # the action's own state rule: a 409 comes before any judgement of `occurredAt`
         at = _occurred_at(occurred_at, now=now, latest=latest)
         before = dsr.status
         change = step(dsr, at, entries)
@@ -330,9 +334,11 @@ def request_acknowledge(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         if not fsm.can_proceed(dsr.acknowledge):
             raise invalid_action(dsr, "acknowledge", "Only a request in RECEIVED can be acknowledged.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.acknowledge()
         return Change(event_type="request.acknowledged", clock_event=clocks.EventKind.ACKNOWLEDGED)
 
@@ -342,6 +348,7 @@ def request_acknowledge(
         actor=actor,
         action="acknowledge",
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,
@@ -358,9 +365,11 @@ def request_clarification_request(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         if not fsm.can_proceed(dsr.request_clarification):
             raise invalid_action(dsr, "clarification.request", "A clarification is already awaited.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.request_clarification()
         return Change(
             event_type="request.clarification_requested",
@@ -375,6 +384,7 @@ def request_clarification_request(
         actor=actor,
         action="clarification.request",
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,
@@ -390,9 +400,11 @@ def request_clarification_receive(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         if not fsm.can_proceed(dsr.receive_clarification):
             raise invalid_action(dsr, "clarification.receive", "No clarification is awaited.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.receive_clarification()
         return Change(
             event_type="request.clarification_received",
@@ -406,6 +418,7 @@ def request_clarification_receive(
         actor=actor,
         action="clarification.receive",
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,
@@ -588,9 +601,11 @@ def request_verification_request(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         if dsr.verification_status == VerificationStatus.REQUESTED:
             raise invalid_action(dsr, "verification.request", "Identity information is already awaited.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.verification_status = VerificationStatus.REQUESTED
         dsr.verification_method = method
         dsr.verification_requested_at = at
@@ -613,6 +628,7 @@ def request_verification_request(
         actor=actor,
         action="verification.request",
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,
@@ -628,9 +644,11 @@ def request_verification_receive(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+    def guard(dsr: DataSubjectRequest) -> None:
         if dsr.verification_status != VerificationStatus.REQUESTED:
             raise invalid_action(dsr, "verification.receive", "No identity information has been requested.")
+
+    def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.verification_status = VerificationStatus.RECEIVED
         dsr.verification_received_at = at
         return Change(
@@ -645,6 +663,7 @@ def request_verification_receive(
         actor=actor,
         action="verification.receive",
         step=step,
+        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,

@@ -359,3 +359,14 @@ def test_a_second_uk_extension_without_an_amount_takes_what_is_left(officer, mak
     assert rest.json()["data"]["clock"]["dueDate"] == "2025-12-03"
     more = act(officer, rid, "extensions", {"reason": "c", "occurredAt": "2025-09-21T10:00:00Z"})
     assert more.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["clarifications/receive", "verification/receive", "authority/approve", "authority/reject"],
+)
+def test_an_action_the_state_forbids_is_a_409_before_its_timing_is_judged(officer, make_request, path):
+    dsr = make_request()
+    response = officer.post(f"/v1/requests/{dsr['id']}/{path}", {"occurredAt": "2199-01-01T00:00:00Z"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "invalid_transition"
