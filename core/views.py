@@ -6,6 +6,7 @@ Anything else in the query string is refused with its name (400 `validation_erro
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar
 
 from rest_framework import serializers
@@ -13,6 +14,12 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from .api import ValidationFailed
+
+
+@cache
+def _field_names(serializer_class: type[serializers.Serializer]) -> frozenset[str]:
+    # Building a serializer copies its declared fields; the names never change, so work them out once.
+    return frozenset(serializer_class().fields)
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -29,7 +36,7 @@ class ApiView(APIView):
     def accepted_query_params(self, request: Request) -> frozenset[str]:
         if self.query_serializer is None or request.method not in ("GET", "HEAD"):
             return frozenset()
-        return frozenset(self.query_serializer().fields)
+        return _field_names(self.query_serializer)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, scope and rate come first

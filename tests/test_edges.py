@@ -124,37 +124,29 @@ def test_format_is_not_a_parameter_of_this_api(officer):
     assert response.json()["error"]["details"][0]["field"] == "format"
 
 
-def test_a_chunked_body_is_read_like_any_other(officer, intake):
-    body = json.dumps(intake()).encode()
-    response = officer.api.generic(
+def _post_chunked(client, path: str, body: bytes):
+    return client.api.generic(
         "POST",
-        "/v1/requests",
+        path,
         data=body,
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {officer.raw}",
+        HTTP_AUTHORIZATION=f"Bearer {client.raw}",
         HTTP_TRANSFER_ENCODING="chunked",
         CONTENT_LENGTH="",
         # What gunicorn hands over: the de-chunked body, readable in pieces of any size.
         **{"wsgi.input": io.BytesIO(body)},
     )
+
+
+def test_a_chunked_body_is_read_like_any_other(officer, intake):
+    response = _post_chunked(officer, "/v1/requests", json.dumps(intake()).encode())
     assert response.status_code == 202, response.content
     assert response.json()["data"]["request"]["jurisdiction"] == "GB"
 
 
 def test_a_chunked_body_over_the_limit_is_a_413(officer, settings):
     settings.DSAR_MAX_BODY_BYTES = 100
-    body = b'{"a": "' + b"x" * 200 + b'"}'
-    response = officer.api.generic(
-        "POST",
-        "/v1/requests",
-        data=body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {officer.raw}",
-        HTTP_TRANSFER_ENCODING="chunked",
-        CONTENT_LENGTH="",
-        # What gunicorn hands over: the de-chunked body, readable in pieces of any size.
-        **{"wsgi.input": io.BytesIO(body)},
-    )
+    response = _post_chunked(officer, "/v1/requests", b'{"a": "' + b"x" * 200 + b'"}')
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
 
