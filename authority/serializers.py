@@ -14,6 +14,8 @@ from core.serializers import (
 )
 from requests_app.serializers import MAX_ARTIFACTS, ArtifactSerializer
 
+from .models import AuthorityStatus
+
 
 class AuthorityRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
     """Optional `notes` and `occurredAt` (when it really happened; default now)."""
@@ -25,7 +27,7 @@ class AuthoritySubmitSerializer(OccurredAtMixin, StrictSerializer):
     evidenceArtifacts: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=ArtifactSerializer(), allow_empty=False, max_length=MAX_ARTIFACTS
     )
-    status = serializers.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
+    status = serializers.ChoiceField(choices=AuthorityStatus.choices)
     verifiedAt = AwareDateTimeField(
         required=False,
         allow_null=True,

@@ -14,7 +14,7 @@ from django.utils import timezone
 import clocks
 from core.models import Org
 from requests_app.models import DataSubjectRequest, TimelineEntry
-from requests_app.services import CLOCK_SKEW, ActionResult, Change, invalid_action, request_action
+from requests_app.services import CLOCK_SKEW, ActionResult, Change, request_action
 
 from .models import AuthorityEvidence, AuthorityStatus
 from .rules import artifacts_for_storage, authority_input_check, decision_fields
@@ -112,14 +112,9 @@ def _decide(
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    def guard(dsr: DataSubjectRequest) -> None:
-        evidence = dsr.authority_current
-        if evidence is None or evidence.status != AuthorityStatus.PENDING:
-            raise invalid_action(dsr, action, "There is no pending authority evidence to decide on.")
-
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         evidence = dsr.authority_current
-        assert evidence is not None  # the guard ran first
+        assert evidence is not None  # the rule (guards.RULES) ran first
         evidence.status = decision
         evidence.decided_at = at
         evidence.decided_by = actor
@@ -135,7 +130,6 @@ def _decide(
         actor=actor,
         action=action,
         step=step,
-        guard=guard,
         occurred_at=occurred_at,
         notes=notes,
         now=now,

@@ -6,9 +6,9 @@ The Django layer maps its rows to these values in one place and calls `compute` 
 
 from __future__ import annotations
 
-from clocks.compute import check_extension, compute
+from clocks.compute import check_extension, compute, extension_available
 from clocks.packs import UnknownPackVersion, get_pack, jurisdiction_codes, list_packs
-from clocks.policy import PolicyPack
+from clocks.policy import PeriodRule, PolicyPack, Regulator
 from clocks.result import ClockResult
 from clocks.types import (
     REQUEST_TYPES,
@@ -23,6 +23,7 @@ from clocks.types import (
     Pause,
     Period,
     Segment,
+    TypePeriod,
     Unit,
     UnknownJurisdiction,
 )
@@ -40,13 +41,17 @@ __all__ = [
     "ExtensionCheck",
     "Pause",
     "Period",
+    "PeriodRule",
     "PolicyPack",
+    "Regulator",
     "Segment",
+    "TypePeriod",
     "Unit",
     "UnknownJurisdiction",
     "UnknownPackVersion",
     "check_extension",
     "compute",
+    "extension_available",
     "get_pack",
     "jurisdiction_codes",
     "list_packs",

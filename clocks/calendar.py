@@ -1,4 +1,10 @@
-"""Holiday calendars and period arithmetic (pure; `holidays` and `dateutil` only)."""
+"""Holiday calendars and period arithmetic (pure; `holidays` and `dateutil` only).
+
+A `Calendar` is one or more *candidate* holiday calendars. Where the law could mean more than one (a US
+state's law: the federal calendar and the state's own), legal-clocks.md §1 rule 4 takes the earliest
+arguable date: a weekday is skipped only if **every** candidate observes a holiday on it. A holiday of
+only some candidates is counted as a business day, and reported as such (`partial_holiday`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from types import MappingProxyType
+from typing import NamedTuple
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -18,6 +25,9 @@ _ONE_DAY = timedelta(days=1)
 # A run of non-working days longer than this means a broken calendar, not a long weekend.
 _MAX_CLOSED_RUN = 31
 
+# (country, subdiv): one candidate holiday calendar of the `holidays` package.
+Source = tuple[str, str | None]
+
 
 @cache
 def holiday_table(country: str, subdiv: str | None, year: int) -> Mapping[date, str]:
@@ -26,16 +36,68 @@ def holiday_table(country: str, subdiv: str | None, year: int) -> Mapping[date, 
     return MappingProxyType(dict(table.items()))
 
 
+def source_label(country: str, subdiv: str | None) -> str:
+    """How a candidate calendar is named in explanations: "US", "US-CA", "GB-ENG"."""
+    return f"{country}-{subdiv}" if subdiv else country
+
+
+class CountedHoliday(NamedTuple):
+    """A holiday of only some candidate calendars, counted as a business day."""
+
+    day: date
+    name: str
+    observed_by: str  # the labels of the candidates that observe it, e.g. "US" or "US-CA"
+
+
+class Span(NamedTuple):
+    """The end of a counted period, with the holidays the count skipped and those it counted anyway."""
+
+    end: date
+    skipped: tuple[date, ...] = ()
+    counted: tuple[CountedHoliday, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Calendar:
     country: str | None  # None: weekends only
     subdiv: str | None
-    label: str  # how holiday names are qualified in explanations, e.g. "GB-ENG"
+    label: str  # how holiday names are qualified in explanations, e.g. "GB-ENG" or "US and US-CA"
+    # Further candidate calendars: a day is a holiday only if this one *and* every one of these observe it.
+    others: tuple[Source, ...] = ()
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        if self.country is None:
+            return ()
+        return ((self.country, self.subdiv), *self.others)
+
+    def _names(self, day: date) -> list[tuple[str, str | None]]:
+        """(candidate label, its holiday name or None) for every candidate calendar."""
+        return [
+            (source_label(country, subdiv), holiday_table(country, subdiv, day.year).get(day))
+            for country, subdiv in self.sources
+        ]
 
     def holiday(self, day: date) -> str | None:
+        """The holiday on `day` if every candidate calendar observes one (the name of the first)."""
         if self.country is None:
             return None
-        return holiday_table(self.country, self.subdiv, day.year).get(day)
+        name = holiday_table(self.country, self.subdiv, day.year).get(day)
+        if name is None or not self.others:
+            return name
+        if all(holiday_table(c, s, day.year).get(day) is not None for c, s in self.others):
+            return name
+        return None
+
+    def partial_holiday(self, day: date) -> CountedHoliday | None:
+        """A holiday of some but not all candidates: it does not close the day (rule 4)."""
+        if not self.others:
+            return None
+        names = self._names(day)
+        observing = [(label, name) for label, name in names if name is not None]
+        if not observing or len(observing) == len(names):
+            return None
+        return CountedHoliday(day, observing[0][1], ", ".join(label for label, _ in observing))
 
     def is_working_day(self, day: date) -> bool:
         if day.weekday() >= 5:
@@ -52,6 +114,15 @@ class Calendar:
             return f"{name} ({self.label})"
         return _WEEKDAY_NAMES[day.weekday()]
 
+    def rule_text(self) -> str:
+        """What counts as a business day under this calendar, for explanations."""
+        if not self.others:
+            return f"weekdays that are not {self.label} holidays"
+        labels = [source_label(c, s) for c, s in self.sources]
+        listed = ", ".join(labels[:-1]) + f" and {labels[-1]}"
+        every, some = ("both the", "only one") if len(labels) == 2 else ("every one of the", "only some")
+        return f"weekdays that are not holidays of {every} {listed} calendars; a holiday of {some} is counted"
+
     def next_working_day(self, day: date) -> date:
         """`day` itself if it is a working day, else the first working day after it."""
         for _ in range(_MAX_CLOSED_RUN):
@@ -60,12 +131,14 @@ class Calendar:
             day += _ONE_DAY
         raise ValueError(f"No working day within {_MAX_CLOSED_RUN} days in calendar {self.label}")
 
-    def add_business_days(self, start: date, count: int) -> tuple[date, tuple[date, ...]]:
-        """The `count`-th working day after `start`, and the weekday holidays skipped on the way."""
+    def add_business_days(self, start: date, count: int) -> Span:
+        """The `count`-th working day after `start`, the weekday holidays skipped on the way, and the
+        holidays of only some candidate calendars that were counted as business days."""
         if count < 0:
             raise ValueError("count must not be negative")
         day = start
         skipped: list[date] = []
+        counted: list[CountedHoliday] = []
         remaining = count
         while remaining:
             day += _ONE_DAY
@@ -74,13 +147,18 @@ class Calendar:
             if self.holiday(day) is not None:
                 skipped.append(day)
                 continue
+            partial = self.partial_holiday(day)
+            if partial is not None:
+                counted.append(partial)
             remaining -= 1
-        return day, tuple(skipped)
+        return Span(day, tuple(skipped), tuple(counted))
 
 
 @cache
-def get_calendar(country: str | None, subdiv: str | None, label: str) -> Calendar:
-    return Calendar(country, subdiv, label)
+def get_calendar(
+    country: str | None, subdiv: str | None, label: str, others: tuple[Source, ...] = ()
+) -> Calendar:
+    return Calendar(country, subdiv, label, others)
 
 
 @lru_cache(maxsize=65536)
@@ -90,23 +168,23 @@ def add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
 
 
-def add_period(anchor: date, period: Period, calendar: Calendar) -> tuple[date, tuple[date, ...]]:
-    """anchor + one period; the second item lists the weekday holidays a business-day count skipped."""
+def add_period(anchor: date, period: Period, calendar: Calendar) -> Span:
+    """anchor + one period, with the holidays a business-day count skipped (and counted anyway)."""
     unit = period.unit
     if unit is Unit.CALENDAR_MONTHS:
-        return add_months(anchor, period.amount), ()
+        return Span(add_months(anchor, period.amount))
     if unit is Unit.CALENDAR_DAYS:
-        return anchor + timedelta(days=period.amount), ()
+        return Span(anchor + timedelta(days=period.amount))
     return calendar.add_business_days(anchor, period.amount)
 
 
 def add_span(
     anchor: date, *, months: int = 0, days: int = 0, business_days: int = 0, calendar: Calendar
-) -> tuple[date, tuple[date, ...]]:
+) -> Span:
     """anchor + months, then + calendar days, then + business days (in that fixed order)."""
     end = add_months(anchor, months) if months else anchor
     if days:
         end += timedelta(days=days)
     if business_days:
         return calendar.add_business_days(end, business_days)
-    return end, ()
+    return Span(end)

@@ -1,10 +1,15 @@
-"""Render a ClockResult into the API contract's camelCase shapes (ISO strings, pack-local offsets)."""
+"""Render a ClockResult into the API contract's camelCase shapes (ISO strings, pack-local offsets).
+
+`clock_block` is the Request resource's `clock`; `explanation` is `/clock/explain` (and capture's
+`dueContext`). Keys beyond the contract are additions, never renames.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from clocks.types import Segment
 from clocks.zones import zone
 
 if TYPE_CHECKING:
@@ -50,6 +55,39 @@ def clock_block(result: ClockResult) -> dict[str, Any]:
         "daysRemaining": result.days_remaining,
         "atRisk": result.at_risk,
         "overdue": result.overdue,
+        "answeredLate": result.answered_late,
+        "acknowledgeOverdue": result.acknowledge_overdue,
+        "deadlineKind": result.deadline_kind,
+    }
+
+
+def _segments(segments: tuple[Segment, ...], _dt: _Render) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": s.kind,
+            "start": _dt(s.start),
+            "end": _dt(s.end),
+            "days": s.days,
+            "note": s.note,
+            "rule": s.rule,
+        }
+        for s in segments
+    ]
+
+
+def _appeal(result: ClockResult, _dt: _Render) -> dict[str, Any] | None:
+    if result.appeal_received_at is None or result.appeal_period is None:
+        return None
+    decided = result.appeal_decided_at is not None
+    return {
+        "receivedAt": _dt(result.appeal_received_at),
+        "period": result.appeal_period.as_dict(),
+        "citation": result.appeal_citation,
+        "dueDate": _d(result.appeal_due_date),
+        "dueAt": _dt(result.due_at),
+        "decidedAt": _dt(result.appeal_decided_at),
+        "outcome": result.appeal_outcome,
+        "answeredLate": result.answered_late if decided else None,
     }
 
 
@@ -93,16 +131,16 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
             }
             for p in result.pauses
         ],
-        "segments": [
+        "segments": _segments(result.segments, _dt),
+        "segmentsByType": {t: _segments(s, _dt) for t, s in result.segments_by_type.items()},
+        "periods": [
             {
-                "kind": s.kind,
-                "start": _dt(s.start),
-                "end": _dt(s.end),
-                "days": s.days,
-                "note": s.note,
-                "rule": s.rule,
+                "requestType": p.request_type,
+                **p.period.as_dict(),
+                "citation": p.citation,
+                "extendable": p.extendable,
             }
-            for s in result.segments
+            for p in result.type_periods
         ],
         "deadlines": [
             {"kind": d.kind, "requestType": d.request_type, "dueDate": _d(d.due_date)}
@@ -112,13 +150,25 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
             {"from": _d(a.from_date), "to": _d(a.to_date), "why": a.why, "reliedUpon": a.relied_upon}
             for a in result.adjustments
         ],
-        "acknowledgement": {"dueDate": _d(result.acknowledge_by), "at": _dt(result.acknowledged_at)},
+        "acknowledgement": {
+            "dueDate": _d(result.acknowledge_by),
+            "dueAt": _dt(result.acknowledge_due_at),
+            "at": _dt(result.acknowledged_at),
+            "overdue": result.acknowledge_overdue,
+        },
+        "appeal": _appeal(result, _dt),
+        "deadlineKind": result.deadline_kind,
         "state": result.state.value,
         "daysRemaining": result.days_remaining,
         "atRisk": result.at_risk,
         "overdue": result.overdue,
+        "answeredLate": result.answered_late,
         "computedAt": _dt(result.computed_at),
         "excludedDays": result.excluded_days,
         "holidaysReliedOn": [{"date": _d(day), "name": name} for day, name in result.holidays_relied_on],
+        "holidaysCounted": [
+            {"date": _d(day), "name": name, "observedBy": observed_by}
+            for day, name, observed_by in result.holidays_counted
+        ],
         "citations": list(result.citations),
     }

@@ -1,4 +1,9 @@
-"""Policy packs: the versioned rules of one law, bound to one jurisdiction code."""
+"""Policy packs: the versioned rules of one law, bound to one jurisdiction code.
+
+A pack holds the periods (RESPONSE per request type, and APPEAL where the law grants one), the
+acknowledgement, extension, roll and pause rules with their citations, the holiday calendar (with any
+further candidate calendars, legal-clocks.md §1 rule 4) and the regulator a requestor may complain to.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from clocks.calendar import Calendar, Source, get_calendar, source_label
 from clocks.types import REQUEST_TYPES, Effect, EventKind, Period, Unit
 
-# Kind of period a rule describes. An appeal is simply one more kind, so the appeals feature
-# needs data, not engine changes.
+# Kind of period a rule describes. An appeal is one more kind of period, counted like a response
+# period from the appeal's receipt.
 RESPONSE = "RESPONSE"
 APPEAL = "APPEAL"
 
@@ -92,6 +98,18 @@ class EffectRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Regulator:
+    """Where a requestor may complain: the supervisory authority (or attorney general) for the code."""
+
+    name: str
+    url: str
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url, "citation": self.citation}
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyPack:
     id: str
     version: str
@@ -108,6 +126,10 @@ class PolicyPack:
     extension: ExtensionRule | None = None
     # Citations of the product-wide counting rules (anchor, months, days, business days).
     rule_citations: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    regulator: Regulator | None = None
+    # Further candidate holiday calendars (legal-clocks §1 rule 4): a business day is skipped only if
+    # the main calendar and every one of these observe a holiday on it.
+    calendar_others: tuple[Source, ...] = ()
 
     # Lookup tables derived from `periods`, built once: the engine asks for them on every call.
     _period_index: Mapping[tuple[str, str], PeriodRule] = field(
@@ -132,9 +154,16 @@ class PolicyPack:
     def calendar_label(self) -> str:
         if self.calendar_country is None:
             return self.jurisdiction
-        if self.calendar_subdiv:
-            return f"{self.calendar_country}-{self.calendar_subdiv}"
-        return self.calendar_country
+        labels = [source_label(self.calendar_country, self.calendar_subdiv)]
+        labels += [source_label(country, subdiv) for country, subdiv in self.calendar_others]
+        return " and ".join(labels)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The pack's business-day and roll calendar (every candidate calendar, rule 4)."""
+        return get_calendar(
+            self.calendar_country, self.calendar_subdiv, self.calendar_label, self.calendar_others
+        )
 
     def effect_rule(self, reason: str) -> EffectRule | None:
         for rule in self.effects:
@@ -153,6 +182,8 @@ class PolicyPack:
             kinds.add(EventKind.EXTENSION)
         if self.acknowledgement is not None:
             kinds.add(EventKind.ACKNOWLEDGED)
+        if self.appeal_rule is not None:
+            kinds.update((EventKind.APPEAL_RECEIVED, EventKind.APPEAL_DECIDED))
         return frozenset(kinds)
 
     @property
@@ -178,11 +209,16 @@ class PolicyPack:
         return self.period_rule(request_type, kind).period
 
     @property
+    def appeal_rule(self) -> PeriodRule | None:
+        """The period to decide an appeal, or None where the law grants no appeal."""
+        appeals = [rule for rule in self.periods if rule.kind == APPEAL]
+        general = [rule for rule in appeals if not rule.request_types]
+        return next(iter(general or appeals), None)
+
+    @property
     def appeal_period(self) -> Period | None:
-        for rule in self.periods:
-            if rule.kind == APPEAL:
-                return rule.period
-        return None
+        rule = self.appeal_rule
+        return rule.period if rule is not None else None
 
     def acknowledges(self, request_type: str) -> bool:
         return self.acknowledgement is not None and request_type in self.acknowledgement.request_types
@@ -195,10 +231,15 @@ class PolicyPack:
             "citation": self.citation,
             "jurisdiction": self.jurisdiction,
             "timezone": self.timezone,
-            "calendar": {"country": self.calendar_country, "subdiv": self.calendar_subdiv},
+            "calendar": {
+                "country": self.calendar_country,
+                "subdiv": self.calendar_subdiv,
+                "otherCandidates": [{"country": c, "subdiv": s} for c, s in self.calendar_others],
+            },
             "periods": [rule.as_dict() for rule in self.periods],
             "acknowledgement": self.acknowledgement.as_dict() if self.acknowledgement else None,
             "extension": self.extension.as_dict() if self.extension else None,
             "roll": self.roll.as_dict(),
             "eventEffects": {rule.reason: rule.as_dict() for rule in self.effects},
+            "regulator": self.regulator.as_dict() if self.regulator else None,
         }

@@ -79,10 +79,14 @@ class EventKind(StrEnum):
     EXTENSION = "EXTENSION"
     ACKNOWLEDGED = "ACKNOWLEDGED"
     STOPPED = "STOPPED"
+    # Appeals come after the stop (refusal or closure) and are the only events a stopped clock accepts.
+    APPEAL_RECEIVED = "APPEAL_RECEIVED"
+    APPEAL_DECIDED = "APPEAL_DECIDED"
 
 
 # Tie-break for events sharing an instant: a request must be seen before its answer, and a stop
-# last, so that "asked and answered in the same second" still produces a (zero-length) pause.
+# after them, so that "asked and answered in the same second" still produces a (zero-length) pause;
+# an appeal received in the same second as the stop still follows it.
 KIND_ORDER: Mapping[EventKind, int] = MappingProxyType({kind: i for i, kind in enumerate(EventKind)})
 
 # Which pause "reason" each requested/received kind belongs to, and which side of the pair it is.
@@ -155,9 +159,19 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    kind: str  # "RESPONSE" | "ACKNOWLEDGEMENT"
-    request_type: str
+    kind: str  # "RESPONSE" | "ACKNOWLEDGEMENT" | "APPEAL"
+    request_type: str | None  # None for an APPEAL: it answers the request as a whole
     due_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class TypePeriod:
+    """The response period that applies to one request type (explanation `periods`)."""
+
+    request_type: str
+    period: Period
+    citation: str
+    extendable: bool
 
 
 @dataclass(frozen=True, slots=True)

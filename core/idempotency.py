@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -98,3 +98,10 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
         return out
 
     return wrapper
+
+
+def idempotency_purge(*, now: datetime) -> int:
+    """Forget the responses older than `DSAR_IDEMPOTENCY_TTL_HOURS` (run by the periodic sweeps)."""
+    cutoff = now - timedelta(hours=settings.DSAR_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -161,14 +161,45 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "requests_refusals_create": _lifecycle(
         "Refuse a request",
-        "Refuse the request: any open status → `REFUSED` (terminal); the clock stops. Give at least one of "
-        "`reason`, `message` (what the requester is told) or `rationale` (the internal justification).",
+        "Refuse the request: any open status → `REFUSED`; the clock stops, and the clock block says whether "
+        "it was answered late (`answeredLate`). Give at least one of `reason`, `message` (what the "
+        "requestor is told) or `rationale` (the justification on record); `notes` stay internal. Where the "
+        "law grants an appeal, the requestor may then appeal (`POST …/appeals`).",
     ),
     "requests_closures_create": _lifecycle(
         "Close a request",
-        "Close the request with its `outcome` (`FULFILLED` by default, `PARTIALLY_FULFILLED` or "
-        "`WITHDRAWN`): any open status → `CLOSED` (terminal); the clock stops, and the answer says whether "
-        "it was answered late.",
+        "Close the request with its `outcome` (required: `FULFILLED`, `PARTIALLY_FULFILLED` or "
+        "`WITHDRAWN`; nothing is assumed): any open status → `CLOSED`; the clock stops, and the clock block "
+        "says whether it was answered late (`answeredLate`). `message` is what the requestor is told (kept "
+        "in `outcome.message`); `notes` stay internal (the timeline).",
+    ),
+    "requests_request_types_update": _lifecycle(
+        "Correct the request types",
+        "Replace the request's types (`requestTypes`, at least one) when they were inferred wrongly or the "
+        "requestor clarified what they want. Every per-type deadline is recomputed from receipt (a CCPA "
+        "opt-out is due in 15 business days, access in 45 calendar days), `requestTypesInferred` becomes "
+        "false, and `request.types_changed` is emitted. Open requests only; the status is kept.",
+    ),
+    "requests_appeals_create": _lifecycle(
+        "Record an appeal",
+        "Record that the requestor appealed a refused or closed request (`REFUSED` or `CLOSED` → "
+        "`APPEALED`). `receivedAt` (required) is when the organisation received the appeal: the appeal's "
+        "own clock — the policy pack's appeal period — starts from it; it may not lie in the future nor "
+        "before the request's latest timeline entry. While the appeal is open, the clock block's `dueDate` "
+        "is the appeal's (`deadlineKind: APPEAL`), and the explanation lists it in `deadlines`. Only US "
+        "state laws that grant an appeal have one: elsewhere the answer is 409 `invalid_transition` naming "
+        "the regulator the requestor may complain to.",
+        note=(
+            "the request is not refused or closed, is already appealed, or its law grants no appeal (the "
+            "message names the regulator to complain to)"
+        ),
+    ),
+    "requests_appeals_decision_create": _lifecycle(
+        "Decide an appeal",
+        "Record the decision on the open appeal: `outcome` (required) `UPHELD` (the answer stands), "
+        "`REVERSED` or `PARTIALLY_REVERSED`, with the `message` the requestor is told and the `rationale`. "
+        "`APPEALED` → `APPEAL_DECIDED` (terminal); the appeal's clock stops, and `answeredLate` says whether "
+        "the decision came after its due date.",
     ),
     "requests_requestor_update": _lifecycle(
         "Replace the requestor",

@@ -195,12 +195,20 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.id_links_hook",
     ],
+    # One source for each enumeration: the TextChoices classes themselves.
     "ENUM_NAME_OVERRIDES": {
-        "RequestStatusEnum": ["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"],
-        "AuthorityStatusEnum": ["PENDING", "VERIFIED", "REJECTED"],
-        "VerificationStatusEnum": ["NOT_REQUESTED", "REQUESTED", "RECEIVED"],
-        "EndpointStatusEnum": ["ACTIVE", "DISABLED"],
-        "DeliveryStatusEnum": ["PENDING", "DELIVERED", "FAILED", "DEAD"],
+        "RequestStatusEnum": "requests_app.models.Status",
+        "AuthorityStatusEnum": "authority.models.AuthorityStatus",
+        "VerificationStatusEnum": "requests_app.models.VerificationStatus",
+        "EndpointStatusEnum": "notifications.models.EndpointStatus",
+        "DeliveryStatusEnum": "notifications.models.ApiDeliveryStatus",
+        "ClosureOutcomeEnum": "requests_app.models.ClosureOutcome",
+        "AppealOutcomeEnum": "requests_app.models.AppealOutcome",
+        "OutcomeKindEnum": "requests_app.models.OutcomeKind",
+        "ChannelEnum": "requests_app.models.Channel",
+        "RequestTypeEnum": "requests_app.models.RequestType",
+        "ClockStateEnum": "requests_app.models.ClockState",
+        "DeadlineKindEnum": "requests_app.models.DeadlineKind",
     },
 }
 

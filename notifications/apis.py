@@ -11,6 +11,7 @@ from core.serializers import StrictSerializer, WebhookUrlField
 from core.views import ApiView, validated
 
 from . import selectors, services
+from .models import ApiDeliveryStatus, EndpointStatus
 from .resources import delivery_resource, endpoint_resource, event_resource
 
 SCOPES = ("integration",)
@@ -25,7 +26,7 @@ class EndpointOutput(serializers.Serializer):
     eventTypes = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField(allow_blank=True)
     createdAt = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["ACTIVE", "DISABLED"])
+    status = serializers.ChoiceField(choices=EndpointStatus.choices)
     disabledAt = serializers.DateTimeField(allow_null=True)
     disabledReason = serializers.CharField(allow_null=True)
 
@@ -46,7 +47,7 @@ class AttemptOutput(serializers.Serializer):
 class DeliveryOutput(serializers.Serializer):
     id = serializers.CharField()
     endpointId = serializers.CharField()
-    status = serializers.ChoiceField(choices=["PENDING", "DELIVERED", "FAILED", "DEAD"])
+    status = serializers.ChoiceField(choices=ApiDeliveryStatus.choices)
     attempt = serializers.IntegerField()
     responseCode = serializers.IntegerField(allow_null=True)
     attemptedAt = serializers.DateTimeField(allow_null=True)

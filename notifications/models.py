@@ -102,6 +102,20 @@ class DeliveryStatus(models.TextChoices):
     DEAD = "DEAD"  # the retry schedule is exhausted, or the endpoint is gone
 
 
+class ApiDeliveryStatus(models.TextChoices):
+    """A delivery's status as the API shows it: a claimed (DELIVERING) one is still PENDING to the outside."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    DEAD = "DEAD"
+
+
+class EndpointStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
 # Rows a dispatcher may pick up once `next_attempt_at` has passed.
 RETRYABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 

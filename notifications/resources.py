@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, WebhookEndpoint
+from .models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointStatus, OutboxEvent, WebhookEndpoint
 
 # The API speaks PENDING | DELIVERED | FAILED | DEAD; a delivery in a worker's hands is still pending.
 _API_STATUS: dict[str, str] = {DeliveryStatus.DELIVERING: DeliveryStatus.PENDING}
@@ -23,7 +23,7 @@ def endpoint_resource(endpoint: WebhookEndpoint, *, with_secret: bool = False) -
         "eventTypes": list(endpoint.event_types),
         "description": endpoint.description,
         "createdAt": _iso(endpoint.created_at),
-        "status": "ACTIVE" if endpoint.disabled_at is None else "DISABLED",
+        "status": EndpointStatus.ACTIVE if endpoint.disabled_at is None else EndpointStatus.DISABLED,
         "disabledAt": _iso(endpoint.disabled_at),
         "disabledReason": endpoint.disabled_reason or None,
     }

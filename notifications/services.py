@@ -1,4 +1,4 @@
-"""Notifications: the outbox, webhook endpoints, delivery with retries, replay and the deadline sweeps.
+"""Notifications: the outbox, webhook endpoints, delivery with retries, and replay.
 
 How an event travels:
 1. `event_emit` inserts an `OutboxEvent` in the caller's transaction and, on commit, kicks the worker.
@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Field, Max, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
 from core.api import Conflict, NotFound, ValidationFailed
@@ -55,6 +54,20 @@ EVENT_TYPES: tuple[str, ...] = (
     "authority.rejected",
     "clock.at_risk",
     "clock.overdue",
+    "clock.acknowledgement_at_risk",
+    "clock.acknowledgement_overdue",
+    "request.types_changed",
+    "request.appeal_received",
+    "request.appeal_decided",
+    # Listed by the contract for the subject and export features: subscribable now, emitted once built.
+    "request.verification_expired",
+    "message.sent",
+    "message.failed",
+    "export.requested",
+    "export.ready",
+    "export.delivered",
+    "export.expired",
+    "export.failed",
     # Beyond the contract's list (it says "at least"): emitted when a request moves to a new pack version.
     "request.clock_recomputed",
 )
@@ -630,164 +643,3 @@ def event_replay(
         ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: kick(delivery_ids=ids))
     return ReplayResult(event=event, deliveries=deliveries)
-
-
-# --- deadline sweeps ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class SweepResult:
-    at_risk: list[str] = field(default_factory=list)  # event ids emitted
-    overdue: list[str] = field(default_factory=list)
-    refreshed: int = 0
-    idempotency_purged: int = 0
-
-
-def _not_notified(column: str) -> Q:
-    # SQL "column IS DISTINCT FROM clock_due_date", spelt portably.
-    return Q(**{f"{column}__isnull": True}) | ~Q(**{column: F("clock_due_date")})
-
-
-def _emit_clock_event(*, request_id: str, event_type: str, now: datetime) -> str:
-    from requests_app.models import DataSubjectRequest
-    from requests_app.resources import request_resource
-
-    dsr = DataSubjectRequest.objects.select_related("org", "authority_current").get(pk=request_id)
-    event = event_emit(
-        org_id=dsr.org_id,
-        request_id=dsr.pk,
-        type=event_type,
-        at=now,
-        data={"requestId": dsr.pk, "request": request_resource(dsr, now=now)},
-    )
-    return event.pk
-
-
-def sweep_deadlines(*, now: datetime | None = None, batch: int = 500) -> SweepResult:
-    """Emit `clock.overdue` / `clock.at_risk` once per request and due date; refresh provisional clocks;
-    purge expired idempotency records. Safe to run as often and from as many workers as you like.
-
-    Only RUNNING clocks are judged: a paused or not-yet-started clock does not move towards its deadline
-    (its provisional due date moves forward daily), and a stopped one is over.
-    """
-    now = now or timezone.now()
-    result = SweepResult()
-    result.overdue = _sweep_overdue(now=now, batch=batch)
-    result.at_risk = _sweep_at_risk(now=now, batch=batch)
-    result.refreshed = _refresh_provisional(now=now, batch=batch)
-    result.idempotency_purged = idempotency_purge(now=now)
-    return result
-
-
-def _running_open():
-    from requests_app.models import OPEN, ClockState, DataSubjectRequest
-
-    return DataSubjectRequest.objects.filter(status__in=OPEN, clock_state=ClockState.RUNNING)
-
-
-def _sweep_overdue(*, now: datetime, batch: int) -> list[str]:
-    emitted: list[str] = []
-    last_id = ""
-    while True:
-        rows = list(
-            _running_open()
-            .filter(_not_notified("overdue_notified_for"), clock_due_at__lt=now, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "clock_due_date")[:batch]
-        )
-        for request_id, due in rows:
-            with transaction.atomic():
-                # The guard: whoever flips the column for this due date emits, in the same transaction.
-                # A request that is already overdue is past "at risk" too, so that one is not sent after.
-                won = (
-                    _running_open()
-                    .filter(pk=request_id, clock_due_date=due, clock_due_at__lt=now)
-                    .exclude(overdue_notified_for=due)
-                    .update(overdue_notified_for=due, at_risk_notified_for=due)
-                )
-                if won == 1:
-                    emitted.append(
-                        _emit_clock_event(request_id=request_id, event_type="clock.overdue", now=now)
-                    )
-        if len(rows) < batch:
-            return emitted
-        last_id = rows[-1][0]
-
-
-def _sweep_at_risk(*, now: datetime, batch: int) -> list[str]:
-    max_days = Org.objects.aggregate(m=Max("at_risk_days"))["m"]
-    if max_days is None:
-        return []
-    # A zone's local date is at most a day ahead of UTC's; the exact test per row is in Python below.
-    horizon = now.date() + timedelta(days=max_days + 1)
-    emitted: list[str] = []
-    last_id = ""
-    while True:
-        rows = list(
-            _running_open()
-            # Already overdue: the overdue pass owns it (and marks at-risk as told, so it never comes late).
-            .filter(_not_notified("at_risk_notified_for"), clock_due_date__lte=horizon, clock_due_at__gte=now)
-            .filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "clock_due_date", "clock_timezone", "org__at_risk_days")[:batch]
-        )
-        for request_id, due, zone, at_risk_days in rows:
-            today = now.astimezone(ZoneInfo(zone)).date()
-            if (due - today).days > at_risk_days:
-                continue
-            with transaction.atomic():
-                won = (
-                    _running_open()
-                    .filter(pk=request_id, clock_due_date=due, clock_due_at__gte=now)
-                    .exclude(at_risk_notified_for=due)
-                    .update(at_risk_notified_for=due)
-                )
-                if won == 1:
-                    emitted.append(
-                        _emit_clock_event(request_id=request_id, event_type="clock.at_risk", now=now)
-                    )
-        if len(rows) < batch:
-            return emitted
-        last_id = rows[-1][0]
-
-
-def _refresh_provisional(*, now: datetime, batch: int) -> int:
-    """Paused and awaiting clocks have a due date that moves with each new local day: recompute daily."""
-    from requests_app.models import OPEN, ClockState, DataSubjectRequest
-    from requests_app.services import request_clock_refresh
-
-    refreshed = 0
-    last_id = ""
-    while True:
-        rows = list(
-            DataSubjectRequest.objects.filter(
-                status__in=OPEN,
-                clock_state__in=[ClockState.PAUSED, ClockState.AWAITING_START],
-                clock_computed_at__lt=now,
-                pk__gt=last_id,
-            )
-            .order_by("pk")
-            .values_list("pk", "clock_timezone", "clock_computed_at")[:batch]
-        )
-        for request_id, zone, computed_at in rows:
-            tz = ZoneInfo(zone)
-            if computed_at.astimezone(tz).date() >= now.astimezone(tz).date():
-                continue
-            try:
-                request_clock_refresh(request_id=request_id, now=now)
-                refreshed += 1
-            except Exception:
-                log.exception("Clock refresh failed for %s", request_id)
-        if len(rows) < batch:
-            return refreshed
-        last_id = rows[-1][0]
-
-
-def idempotency_purge(*, now: datetime) -> int:
-    from django.conf import settings
-
-    from core.models import IdempotencyRecord
-
-    cutoff = now - timedelta(hours=settings.DSAR_IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -109,10 +109,21 @@ def deliver_task(delivery_ids: list[str] | str) -> int:
 
 @shared_task(name="notifications.sweeps", acks_late=True, ignore_result=True)
 def sweeps_task() -> dict[str, int]:
-    result = services.sweep_deadlines(now=timezone.now())
+    return run_sweeps(now=timezone.now())
+
+
+def run_sweeps(*, now: datetime) -> dict[str, int]:
+    """The periodic housekeeping (Celery beat or the embedded worker): deadline notices and clock
+    refreshes (requests_app.sweeps), then expired idempotency records. Counts of what it did."""
+    from core.idempotency import idempotency_purge
+    from requests_app.sweeps import sweep_deadlines
+
+    result = sweep_deadlines(now=now)
     return {
         "atRisk": len(result.at_risk),
         "overdue": len(result.overdue),
+        "acknowledgementAtRisk": len(result.acknowledgement_at_risk),
+        "acknowledgementOverdue": len(result.acknowledgement_overdue),
         "refreshed": result.refreshed,
-        "idempotencyPurged": result.idempotency_purged,
+        "idempotencyPurged": idempotency_purge(now=now),
     }

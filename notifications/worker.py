@@ -23,6 +23,7 @@ from core import ratelimit
 from core.health import heartbeat
 
 from . import conf, services
+from .tasks import run_sweeps
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,9 @@ class _Dispatcher:
 
     def _sweep(self) -> None:
         try:
-            result = services.sweep_deadlines(now=timezone.now())
-            if result.at_risk or result.overdue or result.refreshed:
-                log.info(
-                    "Deadline sweep: %d at risk, %d overdue, %d clocks refreshed",
-                    len(result.at_risk),
-                    len(result.overdue),
-                    result.refreshed,
-                )
+            counts = run_sweeps(now=timezone.now())
+            if any(counts.values()):
+                log.info("Sweeps: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
         except Exception:
             log.exception("Deadline sweep failed")
         finally:

@@ -1,16 +1,15 @@
-"""One view per operation: validate → service → serialize. The envelope and errors are core.api's."""
+"""The request resources: create, capture, list, read, timeline, clock explanation, and the `/v1/dsr` list.
+One view per operation: validate → service or selector → serialize. The envelope and errors are core.api's;
+the lifecycle actions are in `lifecycle_apis`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-import clocks
 from core.auth import READ_SCOPES
 from core.idempotency import idempotent
 from core.views import ApiView, validated
@@ -21,32 +20,6 @@ from .clock import compute_clock
 from .models import DataSubjectRequest
 from .resources import request_resource, timeline_resource
 from .selectors import dsr_page, request_get, request_list, timeline_list
-
-
-def _own_copy(handler: Callable[..., Response]) -> Callable[..., Response]:
-    # extend_schema annotates the function object; an inherited handler needs its own per view.
-    def handle(self: ApiView, request: Any, request_id: str) -> Response:
-        return handler(self, request, request_id)
-
-    return handle
-
-
-LIFECYCLE_RESPONSE = OpenApiResponse(schemas.LifecycleSchema, description="The lifecycle envelope.")
-
-
-def lifecycle_payload(result: services.ActionResult) -> dict[str, Any]:
-    return {
-        "request": request_resource(result.request, now=result.now),
-        "transition": {
-            "action": result.action,
-            "from": result.from_status,
-            "to": result.to_status,
-            "at": result.at.isoformat(),
-            "actor": result.actor,
-        },
-        "clock": result.clock.clock_block(),
-        "events": result.event_ids,
-    }
 
 
 def _create(request, *, with_due_context: bool) -> Response:
@@ -96,7 +69,7 @@ class RequestCollectionApi(ApiView):
         rows, total = request_list(
             org=request.user.org,
             now=now,
-            filters={k: query.get(k) for k in ("status", "jurisdiction", "atRiskDays")},
+            filters={k: query.get(k) for k in ("status", "jurisdiction", "atRiskDays", "ackOverdue")},
             sort_field=s.RequestListQuerySerializer.SORTS[query["sortBy"]],
             descending=query.get("sortOrder", "asc" if query["sortBy"] == "dueDate" else "desc") == "desc",
             offset=query["offset"],
@@ -150,105 +123,6 @@ class RequestClockExplainApi(ApiView):
         entries = timeline_list(org=request.user.org, request_id=request_id)
         result = compute_clock(dsr, entries, now=timezone.now())
         return Response(result.explanation(dsr.id))
-
-
-class LifecycleBase(ApiView):
-    """Validate a body, run one service, answer 202 with the lifecycle envelope."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        serializer = cls.__dict__.get("input_serializer")
-        if serializer is None:
-            return
-        # Describe the body and the 202 envelope for the schema, once per concrete action view.
-        schema = extend_schema(request=serializer, responses={202: LIFECYCLE_RESPONSE})
-        for method in ("post", "put"):
-            handler = getattr(cls, method, None)
-            if handler is not None:
-                setattr(cls, method, schema(_own_copy(handler)))
-
-    required_scopes: ClassVar[tuple[str, ...]] = ("officer",)
-    input_serializer: ClassVar[type[serializers.Serializer]]
-    perform: ClassVar[Callable[..., services.ActionResult]]
-
-    def handle_action(self, request, request_id: str) -> Response:
-        data = validated(self.input_serializer, request.data)
-        occurred_at = data.pop("occurredAt", None)
-        result = type(self).perform(
-            org=request.user.org,
-            request_id=request_id,
-            actor=request.user.actor,
-            occurred_at=occurred_at,
-            **data,
-        )
-        return Response(lifecycle_payload(result), status=202)
-
-
-class LifecycleApi(LifecycleBase):
-    @idempotent
-    def post(self, request, request_id: str) -> Response:
-        return self.handle_action(request, request_id)
-
-
-def _extend(*, extendBy: dict | None = None, **kw: Any) -> services.ActionResult:
-    amount = unit = None
-    if extendBy:
-        amount, unit = extendBy["amount"], clocks.Unit.parse(extendBy["unit"])
-    return services.request_extend(amount=amount, unit=unit, **kw)
-
-
-def _requestor(*, type: str, **kw: Any) -> services.ActionResult:
-    fields = {k: kw.pop(k, None) for k in ("name", "email", "relation")}
-    return services.request_requestor_set(requestor=s.requestor_snapshot({"type": type, **fields}), **kw)
-
-
-class RequestAcknowledgeApi(LifecycleApi):
-    input_serializer = s.AcknowledgeSerializer
-    perform = staticmethod(services.request_acknowledge)
-
-
-class RequestClarificationRequestApi(LifecycleApi):
-    input_serializer = s.ClarificationRequestSerializer
-    perform = staticmethod(services.request_clarification_request)
-
-
-class RequestClarificationReceiveApi(LifecycleApi):
-    input_serializer = s.ClarificationReceiveSerializer
-    perform = staticmethod(services.request_clarification_receive)
-
-
-class RequestExtensionApi(LifecycleApi):
-    input_serializer = s.ExtensionSerializer
-    perform = staticmethod(_extend)
-
-
-class RequestRefusalApi(LifecycleApi):
-    input_serializer = s.RefusalSerializer
-    perform = staticmethod(services.request_refuse)
-
-
-class RequestClosureApi(LifecycleApi):
-    input_serializer = s.ClosureSerializer
-    perform = staticmethod(services.request_close)
-
-
-class RequestRequestorApi(LifecycleBase):
-    input_serializer = s.RequestorUpdateSerializer
-    perform = staticmethod(_requestor)
-
-    @idempotent
-    def put(self, request, request_id: str) -> Response:
-        return self.handle_action(request, request_id)
-
-
-class RequestVerificationRequestApi(LifecycleApi):
-    input_serializer = s.VerificationRequestSerializer
-    perform = staticmethod(services.request_verification_request)
-
-
-class RequestVerificationReceiveApi(LifecycleApi):
-    input_serializer = s.VerificationReceiveSerializer
-    perform = staticmethod(services.request_verification_receive)
 
 
 _DSR_TYPES = {"ERASURE": "delete"}

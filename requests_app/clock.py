@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import clocks
 
-from .models import ClockState, DataSubjectRequest, TimelineEntry
+from .models import OPEN, ClockState, DataSubjectRequest, TimelineEntry
 
 
 @functools.cache
@@ -65,6 +66,10 @@ CLOCK_FIELDS = [
     "clock_due_at",
     "clock_acknowledge_by",
     "clock_acknowledged_at",
+    "clock_acknowledge_due_at",
+    "clock_deadline_kind",
+    "clock_stopped_at",
+    "clock_answered_late",
     "clock_computed_at",
     "clock_days_remaining",
 ]
@@ -82,36 +87,55 @@ def store_clock(dsr: DataSubjectRequest, result: clocks.ClockResult) -> None:
     dsr.clock_due_at = result.due_at
     dsr.clock_acknowledge_by = result.acknowledge_by
     dsr.clock_acknowledged_at = result.acknowledged_at
+    dsr.clock_acknowledge_due_at = result.acknowledge_due_at
+    dsr.clock_deadline_kind = result.deadline_kind
+    dsr.clock_stopped_at = result.stopped_at
+    dsr.clock_answered_late = result.answered_late
     dsr.clock_computed_at = result.computed_at
     dsr.clock_days_remaining = result.days_remaining
 
 
-def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) -> dict:
-    """The contract's clock block from the stored columns, with the time-dependent parts as of `now`."""
-    running = dsr.clock_state == ClockState.RUNNING
-    terminal = dsr.clock_state == ClockState.STOPPED
-    if running:
-        today = now.astimezone(zone(dsr.clock_timezone)).date()
-        days_remaining = (dsr.clock_due_date - today).days
-        overdue = now > dsr.clock_due_at
+def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) -> dict[str, Any]:
+    """The contract's clock block — the one rendering of it, used by the Request resource, the lifecycle
+    envelope and the outbox — from the stored columns, with the time-dependent parts as of `now`."""
+    state = dsr.clock_state
+    stopped = state == ClockState.STOPPED
+    days_remaining: int | None
+    if stopped:
+        days_remaining, at_risk, overdue = None, False, False
     else:
-        days_remaining = dsr.clock_days_remaining
-        overdue = not terminal and days_remaining < 0
+        if state == ClockState.RUNNING:
+            today = now.astimezone(zone(dsr.clock_timezone)).date()
+            days_remaining = (dsr.clock_due_date - today).days
+            overdue = now > dsr.clock_due_at
+        else:  # paused or awaiting start: frozen where the pause found it
+            days_remaining = dsr.clock_days_remaining or 0
+            overdue = days_remaining < 0
+        at_risk = days_remaining <= at_risk_days
     return {
         "policyPack": dsr.clock_pack_id,
         "policyVersion": dsr.clock_pack_version,
         "timezone": dsr.clock_timezone,
-        "state": dsr.clock_state,
+        "state": state,
         "startedAt": _iso(dsr.clock_started_at, dsr.clock_timezone),
         "baseDueDate": dsr.clock_base_due_date.isoformat(),
         "dueDate": dsr.clock_due_date.isoformat(),
         "dueAt": _iso(dsr.clock_due_at, dsr.clock_timezone),
         "acknowledgeBy": dsr.clock_acknowledge_by.isoformat() if dsr.clock_acknowledge_by else None,
         "acknowledgedAt": _iso(dsr.clock_acknowledged_at, dsr.clock_timezone),
+        "acknowledgeOverdue": acknowledge_overdue(dsr, now=now),
         "daysRemaining": days_remaining,
-        "atRisk": not terminal and days_remaining <= at_risk_days,
+        "atRisk": at_risk,
         "overdue": overdue,
+        "answeredLate": dsr.clock_answered_late if stopped else None,
+        "deadlineKind": dsr.clock_deadline_kind,
     }
+
+
+def acknowledge_overdue(dsr: DataSubjectRequest, *, now: datetime) -> bool:
+    """Open, owed an acknowledgement, not acknowledged, and the end of the acknowledgement day has passed."""
+    due_at = dsr.clock_acknowledge_due_at
+    return due_at is not None and dsr.clock_acknowledged_at is None and dsr.status in OPEN and now > due_at
 
 
 def _iso(value: datetime | None, tz: str) -> str | None:

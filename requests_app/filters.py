@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 import clocks
 
 from .clock import zone
-from .models import OPEN, DataSubjectRequest
+from .models import ACTIVE, OPEN, DataSubjectRequest
 
 
 @functools.cache
@@ -23,7 +23,8 @@ def _zones_in_use(extra: str = "") -> set[str]:
 
 
 def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
-    """Open requests due within `days` of today — today as the request's own zone sees it.
+    """Requests with a running deadline (a response, or an appeal's decision) due within `days` of today —
+    today as the request's own zone sees it.
 
     At any instant the zones in use fall on at most three local dates, so this is a short OR of
     index-friendly ranges rather than a per-row time zone conversion.
@@ -36,13 +37,24 @@ def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
         q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
     # The outer bound lets the database range-scan the due-date index before the per-zone check.
     latest = max(by_date) + timedelta(days=days)
-    return Q(status__in=OPEN, clock_due_date__lte=latest) & q
+    return Q(status__in=ACTIVE, clock_due_date__lte=latest) & q
+
+
+def ack_overdue(now: datetime) -> Q:
+    """Open requests owed an acknowledgement that did not come by the end of its local day."""
+    return Q(status__in=OPEN, clock_acknowledged_at__isnull=True, clock_acknowledge_due_at__lt=now)
+
+
+def ack_pending(now: datetime) -> Q:
+    """Open requests owed an acknowledgement whose day has not yet ended."""
+    return Q(status__in=OPEN, clock_acknowledged_at__isnull=True, clock_acknowledge_due_at__gte=now)
 
 
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(field_name="status")
     jurisdiction = django_filters.CharFilter(field_name="jurisdiction")
     atRiskDays = django_filters.NumberFilter(method="filter_at_risk")
+    ackOverdue = django_filters.BooleanFilter(method="filter_ack_overdue")
 
     class Meta:
         model = DataSubjectRequest
@@ -55,3 +67,9 @@ class RequestFilter(django_filters.FilterSet):
 
     def filter_at_risk(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
         return queryset.filter(due_within(int(value), now=self.now, org_zone=self.org_zone))
+
+    def filter_ack_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        overdue = ack_overdue(self.now)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

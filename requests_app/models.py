@@ -16,10 +16,18 @@ class Status(models.TextChoices):
     AWAITING_CLARIFICATION = "AWAITING_CLARIFICATION"
     REFUSED = "REFUSED"
     CLOSED = "CLOSED"
+    APPEALED = "APPEALED"
+    APPEAL_DECIDED = "APPEAL_DECIDED"
 
 
-TERMINAL = (Status.REFUSED, Status.CLOSED)
+# Awaiting the organisation's answer.
 OPEN = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.AWAITING_CLARIFICATION)
+# Answered: the clock has stopped, but the requestor may still appeal where the law grants an appeal.
+ANSWERED = (Status.REFUSED, Status.CLOSED)
+# A deadline is running: the response, or the decision on an appeal.
+ACTIVE = (*OPEN, Status.APPEALED)
+# Nothing more can happen, except an appeal of an answer.
+TERMINAL = (*ANSWERED, Status.APPEAL_DECIDED)
 
 
 class Channel(models.TextChoices):
@@ -70,6 +78,25 @@ class OutcomeKind(models.TextChoices):
     REFUSED = "REFUSED"
 
 
+class ClosureOutcome(models.TextChoices):
+    """The outcomes a closure may record (a refusal has its own action)."""
+
+    FULFILLED = "FULFILLED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class AppealOutcome(models.TextChoices):
+    UPHELD = "UPHELD"
+    REVERSED = "REVERSED"
+    PARTIALLY_REVERSED = "PARTIALLY_REVERSED"
+
+
+class DeadlineKind(models.TextChoices):
+    RESPONSE = "RESPONSE"
+    APPEAL = "APPEAL"
+
+
 def _request_id() -> str:
     return new_id("req")
 
@@ -111,6 +138,8 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     )
 
     outcome = models.JSONField(null=True, blank=True)
+    # {receivedAt, channel, rawText, decision: null | {outcome, message, rationale, at}} once appealed.
+    appeal = models.JSONField(null=True, blank=True)
 
     received_at = models.DateTimeField(help_text="When this system recorded the request.")
     created_at = models.DateTimeField()
@@ -127,12 +156,24 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     clock_due_at = models.DateTimeField()
     clock_acknowledge_by = models.DateField(null=True, blank=True)
     clock_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # The end of the local `clock_acknowledge_by` day: past it, unacknowledged, the acknowledgement is late.
+    clock_acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    # Which deadline the due columns hold: the response, or the decision on an appeal.
+    clock_deadline_kind = models.CharField(
+        max_length=16, choices=DeadlineKind.choices, default=DeadlineKind.RESPONSE
+    )
+    clock_stopped_at = models.DateTimeField(null=True, blank=True)
+    # Once stopped: was the answer given after `clock_due_at`? (None while the clock runs.)
+    clock_answered_late = models.BooleanField(null=True, blank=True)
     clock_computed_at = models.DateTimeField()
-    # While paused, awaiting start or stopped, daysRemaining is frozen at this value.
-    clock_days_remaining = models.IntegerField(default=0)
-    # Deadline sweeps: the due date `clock.at_risk` / `clock.overdue` was last emitted for (never twice).
+    # While paused or awaiting start, daysRemaining is frozen at this value; None once stopped.
+    clock_days_remaining = models.IntegerField(null=True, blank=True)
+    # Deadline sweeps: the due date `clock.at_risk` / `clock.overdue` was last emitted for (never twice),
+    # and the acknowledgement date `clock.acknowledgement_*` was last emitted for.
     at_risk_notified_for = models.DateField(null=True, blank=True)
     overdue_notified_for = models.DateField(null=True, blank=True)
+    ack_at_risk_notified_for = models.DateField(null=True, blank=True)
+    ack_overdue_notified_for = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = "data subject request"
@@ -143,7 +184,7 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["org", "clock_due_date", "id"],
                 name="dsr_open_due",
-                condition=Q(status__in=OPEN),
+                condition=Q(status__in=ACTIVE),
                 include=["clock_timezone"],
             ),
             models.Index(fields=["org", "clock_due_date", "id"], name="dsr_due"),
@@ -152,6 +193,12 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["org", "updated_at", "id"], name="dsr_updated"),
             models.Index(fields=["org", "status", "id"], name="dsr_status"),
             models.Index(fields=["org", "jurisdiction", "id"], name="dsr_jurisdiction"),
+            # The queue's "acknowledgement overdue" view and its sweep.
+            models.Index(
+                fields=["org", "clock_acknowledge_due_at", "id"],
+                name="dsr_ack_pending",
+                condition=Q(status__in=OPEN, clock_acknowledged_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,6 +242,14 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     @fsm.transition(field=status, source=list(OPEN), target=Status.CLOSED)
     def close(self, outcome: dict[str, Any]) -> None:
         self.outcome = outcome
+
+    @fsm.transition(field=status, source=list(ANSWERED), target=Status.APPEALED)
+    def receive_appeal(self, appeal: dict[str, Any]) -> None:
+        self.appeal = appeal
+
+    @fsm.transition(field=status, source=Status.APPEALED, target=Status.APPEAL_DECIDED)
+    def decide_appeal(self, decision: dict[str, Any]) -> None:
+        self.appeal = {**(self.appeal or {}), "decision": decision}
 
 
 class TimelineEntry(models.Model):

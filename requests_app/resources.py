@@ -41,6 +41,7 @@ def request_resource(dsr: DataSubjectRequest, *, now: datetime) -> dict[str, Any
             "receivedAt": _iso(dsr.verification_received_at),
         },
         "outcome": dsr.outcome,
+        "appeal": dsr.appeal,
     }
 
 

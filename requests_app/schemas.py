@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from rest_framework import serializers as s
 
-STATES = ["RUNNING", "PAUSED", "AWAITING_START", "STOPPED"]
-STATUSES = ["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"]
+from authority.models import AuthorityStatus
+from clocks import Effect, Unit
+from requests_app.models import (
+    AppealOutcome,
+    Channel,
+    ClockState,
+    DeadlineKind,
+    OutcomeKind,
+    Status,
+    VerificationStatus,
+)
+
+STATES = ClockState.choices
+STATUSES = Status.choices
 
 
 def _nullable_str() -> s.CharField:
@@ -27,9 +39,20 @@ class ClockBlockSchema(s.Serializer):
     dueAt = s.DateTimeField()
     acknowledgeBy = s.DateField(allow_null=True)
     acknowledgedAt = s.DateTimeField(allow_null=True)
-    daysRemaining = s.IntegerField()
+    acknowledgeOverdue = s.BooleanField(
+        help_text="True once `acknowledgeBy` has passed (end of that local day) unacknowledged."
+    )
+    daysRemaining = s.IntegerField(allow_null=True, help_text="Null once the clock has stopped.")
     atRisk = s.BooleanField()
     overdue = s.BooleanField()
+    answeredLate = s.BooleanField(
+        allow_null=True,
+        help_text="Once stopped: whether the answer came after `dueAt`. Null while the clock runs.",
+    )
+    deadlineKind = s.ChoiceField(
+        choices=DeadlineKind.choices,
+        help_text="Which deadline `dueDate` is: the response, or the decision on an open appeal.",
+    )
 
 
 class EvidenceOut(s.Serializer):
@@ -63,22 +86,36 @@ class ArtifactOut(s.Serializer):
 
 class AuthorityOut(s.Serializer):
     evidenceArtifacts = ArtifactOut(many=True)
-    status = s.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
+    status = s.ChoiceField(choices=AuthorityStatus.choices)
     verifiedAt = s.DateTimeField(allow_null=True)
 
 
 class VerificationOut(s.Serializer):
-    status = s.ChoiceField(choices=["NOT_REQUESTED", "REQUESTED", "RECEIVED"])
+    status = s.ChoiceField(choices=VerificationStatus.choices)
     requestedAt = s.DateTimeField(allow_null=True)
     receivedAt = s.DateTimeField(allow_null=True)
 
 
 class OutcomeOut(s.Serializer):
-    kind = s.ChoiceField(choices=["FULFILLED", "PARTIALLY_FULFILLED", "WITHDRAWN", "REFUSED"])
+    kind = s.ChoiceField(choices=OutcomeKind.choices)
     reason = _nullable_str()
     message = _nullable_str()
     rationale = _nullable_str()
     at = s.DateTimeField()
+
+
+class AppealDecisionOut(s.Serializer):
+    outcome = s.ChoiceField(choices=AppealOutcome.choices)
+    message = _nullable_str()
+    rationale = _nullable_str()
+    at = s.DateTimeField()
+
+
+class AppealOut(s.Serializer):
+    receivedAt = s.DateTimeField()
+    channel = s.ChoiceField(choices=Channel.choices, allow_null=True)
+    rawText = _nullable_str()
+    decision = AppealDecisionOut(allow_null=True)
 
 
 class RequestResourceSchema(s.Serializer):
@@ -97,6 +134,7 @@ class RequestResourceSchema(s.Serializer):
     clock = ClockBlockSchema()
     verification = VerificationOut()
     outcome = OutcomeOut(allow_null=True)
+    appeal = AppealOut(allow_null=True, help_text="The appeal, once one is received (US state laws).")
 
 
 class PolicyPackRef(s.Serializer):
@@ -108,7 +146,7 @@ class PolicyPackRef(s.Serializer):
 
 class PeriodOut(s.Serializer):
     amount = s.IntegerField()
-    unit = s.ChoiceField(choices=["CALENDAR_MONTHS", "CALENDAR_DAYS", "BUSINESS_DAYS"])
+    unit = s.ChoiceField(choices=[u.value for u in Unit])
 
 
 class ExtensionOut(s.Serializer):
@@ -124,7 +162,7 @@ class PauseOut(s.Serializer):
     pausedAt = s.DateTimeField()
     resumedAt = s.DateTimeField(allow_null=True)
     reason = s.ChoiceField(choices=["CLARIFICATION", "VERIFICATION", "AUTHORITY"])
-    effect = s.ChoiceField(choices=["EXCLUDE", "RESTART", "NONE"])
+    effect = s.ChoiceField(choices=[e.value for e in Effect])
 
 
 class SegmentOut(s.Serializer):
@@ -137,7 +175,7 @@ class SegmentOut(s.Serializer):
 
 
 class DeadlineOut(s.Serializer):
-    kind = s.ChoiceField(choices=["RESPONSE", "ACKNOWLEDGEMENT"])
+    kind = s.ChoiceField(choices=["RESPONSE", "ACKNOWLEDGEMENT", "APPEAL"])
     requestType = s.CharField(allow_null=True)
     dueDate = s.DateField()
 
@@ -156,7 +194,9 @@ class AdjustmentOut(s.Serializer):
 
 class AcknowledgementOut(s.Serializer):
     dueDate = s.DateField(allow_null=True)
+    dueAt = s.DateTimeField(allow_null=True)
     at = s.DateTimeField(allow_null=True)
+    overdue = s.BooleanField()
 
 
 class ExplanationSchema(s.Serializer):
@@ -176,9 +216,10 @@ class ExplanationSchema(s.Serializer):
     adjustments = AdjustmentOut(many=True)
     acknowledgement = AcknowledgementOut()
     state = s.ChoiceField(choices=STATES)
-    daysRemaining = s.IntegerField()
+    daysRemaining = s.IntegerField(allow_null=True)
     atRisk = s.BooleanField()
     overdue = s.BooleanField()
+    answeredLate = s.BooleanField(allow_null=True)
     computedAt = s.DateTimeField()
 
 

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 import clocks
+from authority.models import AuthorityStatus
 from core.serializers import (
     TIMESTAMP_BOUNDS,
     AwareDateTimeField,
@@ -19,10 +20,11 @@ from core.serializers import (
     StrictSerializer,
 )
 
-from .models import Channel, OutcomeKind, RequestorType, RequestType
+from .models import AppealOutcome, Channel, ClosureOutcome, RequestorType, RequestType, Status
 from .services import CLOCK_SKEW
 
 _TEXT = 10_000
+_RAW_TEXT = 200_000
 MAX_ARTIFACTS = 50
 MAX_EVIDENCE = 50
 
@@ -36,7 +38,7 @@ class EvidenceSerializer(StrictSerializer):
 
 class IntakeSourceSerializer(StrictSerializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
-    rawText = StrictCharField(max_length=200_000, trim_whitespace=False)
+    rawText = StrictCharField(max_length=_RAW_TEXT, trim_whitespace=False)
     receivedAt = AwareDateTimeField(
         help_text=(
             "When the organisation received the request: the legal clock starts from it. Not in the "
@@ -85,7 +87,7 @@ class AuthorityInputSerializer(StrictSerializer):
     evidenceArtifacts: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=ArtifactSerializer(), allow_empty=False, max_length=MAX_ARTIFACTS
     )
-    status = serializers.ChoiceField(choices=["PENDING", "VERIFIED", "REJECTED"])
+    status = serializers.ChoiceField(choices=AuthorityStatus.choices)
     verifiedAt = AwareDateTimeField(
         required=False,
         allow_null=True,
@@ -216,10 +218,16 @@ class ExtensionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
     extendBy = ExtendBySerializer(required=False, allow_null=True)
 
 
-class RefusalSerializer(OccurredAtMixin, StrictSerializer):
-    """At least one of `reason`, `message` or `rationale`, not blank."""
+class RefusalSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+    """At least one of `reason`, `message` (what the requestor is told) or `rationale`, not blank;
+    `notes` stay internal."""
 
+    # Declared for the schema (anyOf); the rule itself is `requests_app.guards.check_refusal_input`, which
+    # the service applies for the API and the workspace alike.
     at_least_one_of = ("reason", "message", "rationale")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return attrs
 
     message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
@@ -227,11 +235,31 @@ class RefusalSerializer(OccurredAtMixin, StrictSerializer):
 
 
 class ClosureSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    outcome = serializers.ChoiceField(
-        choices=[OutcomeKind.FULFILLED, OutcomeKind.PARTIALLY_FULFILLED, OutcomeKind.WITHDRAWN],
-        required=False,
-        default=OutcomeKind.FULFILLED,
+    """`outcome` is required (nothing is assumed); `message` is what the requestor is told, `notes` stay
+    internal."""
+
+    outcome = serializers.ChoiceField(choices=ClosureOutcome.choices)
+    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
+
+
+class RequestTypesSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+    requestTypes = serializers.ListField(
+        child=serializers.ChoiceField(choices=RequestType.choices), min_length=1, max_length=len(RequestType)
     )
+
+
+class AppealSerializer(NotesMixin, StrictSerializer):
+    """`receivedAt`: when the organisation received the appeal; its clock starts there."""
+
+    receivedAt = AwareDateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    rawText = StrictCharField(required=False, allow_blank=True, max_length=_RAW_TEXT, default="")
+
+
+class AppealDecisionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+    outcome = serializers.ChoiceField(choices=AppealOutcome.choices)
+    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
+    rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
 
 
 class RequestorUpdateSerializer(OccurredAtMixin, RequestorSerializer):
@@ -260,7 +288,7 @@ class RequestListQuerySerializer(serializers.Serializer):
         min_value=0, max_value=10_000_000, default=0, help_text="How many matching requests to skip."
     )
     status = serializers.ChoiceField(
-        choices=["RECEIVED", "ACKNOWLEDGED", "AWAITING_CLARIFICATION", "REFUSED", "CLOSED"],
+        choices=Status.choices,
         required=False,
         help_text="Only requests in this status.",
     )
@@ -282,6 +310,10 @@ class RequestListQuerySerializer(serializers.Serializer):
         max_value=3_650,
         required=False,
         help_text="Only open requests due within this many days, overdue ones included.",
+    )
+    ackOverdue = serializers.BooleanField(
+        required=False,
+        help_text="`true`: only open requests not acknowledged by `acknowledgeBy`; `false`: the others.",
     )
 
 

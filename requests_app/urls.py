@@ -2,7 +2,7 @@ from django.urls import path
 
 from authority import apis as authority_apis
 
-from . import apis
+from . import apis, lifecycle_apis
 from .policy_apis import PolicyPackListApi
 
 urlpatterns = [
@@ -15,15 +15,30 @@ urlpatterns = [
         apis.RequestClockExplainApi.as_view(),
         name="request-explain",
     ),
-    path("requests/<str:request_id>/acknowledgements", apis.RequestAcknowledgeApi.as_view()),
-    path("requests/<str:request_id>/clarifications/request", apis.RequestClarificationRequestApi.as_view()),
-    path("requests/<str:request_id>/clarifications/receive", apis.RequestClarificationReceiveApi.as_view()),
-    path("requests/<str:request_id>/extensions", apis.RequestExtensionApi.as_view()),
-    path("requests/<str:request_id>/refusals", apis.RequestRefusalApi.as_view()),
-    path("requests/<str:request_id>/closures", apis.RequestClosureApi.as_view()),
-    path("requests/<str:request_id>/requestor", apis.RequestRequestorApi.as_view()),
-    path("requests/<str:request_id>/verification/request", apis.RequestVerificationRequestApi.as_view()),
-    path("requests/<str:request_id>/verification/receive", apis.RequestVerificationReceiveApi.as_view()),
+    path("requests/<str:request_id>/acknowledgements", lifecycle_apis.RequestAcknowledgeApi.as_view()),
+    path(
+        "requests/<str:request_id>/clarifications/request",
+        lifecycle_apis.RequestClarificationRequestApi.as_view(),
+    ),
+    path(
+        "requests/<str:request_id>/clarifications/receive",
+        lifecycle_apis.RequestClarificationReceiveApi.as_view(),
+    ),
+    path("requests/<str:request_id>/extensions", lifecycle_apis.RequestExtensionApi.as_view()),
+    path("requests/<str:request_id>/refusals", lifecycle_apis.RequestRefusalApi.as_view()),
+    path("requests/<str:request_id>/closures", lifecycle_apis.RequestClosureApi.as_view()),
+    path("requests/<str:request_id>/requestor", lifecycle_apis.RequestRequestorApi.as_view()),
+    path("requests/<str:request_id>/request-types", lifecycle_apis.RequestTypesApi.as_view()),
+    path(
+        "requests/<str:request_id>/verification/request",
+        lifecycle_apis.RequestVerificationRequestApi.as_view(),
+    ),
+    path(
+        "requests/<str:request_id>/verification/receive",
+        lifecycle_apis.RequestVerificationReceiveApi.as_view(),
+    ),
+    path("requests/<str:request_id>/appeals", lifecycle_apis.RequestAppealApi.as_view()),
+    path("requests/<str:request_id>/appeals/decision", lifecycle_apis.RequestAppealDecisionApi.as_view()),
     path("requests/<str:request_id>/authority/request", authority_apis.AuthorityRequestApi.as_view()),
     path("requests/<str:request_id>/authority/submit", authority_apis.AuthoritySubmitApi.as_view()),
     path("requests/<str:request_id>/authority/approve", authority_apis.AuthorityApproveApi.as_view()),

@@ -154,6 +154,7 @@ def test_the_list_query_is_the_one_the_view_validates(openapi):
         "sortBy",
         "sortOrder",
         "atRiskDays",
+        "ackOverdue",
     }
     assert parameters["limit"]["schema"] == {
         "type": "integer",

@@ -2,6 +2,11 @@
 
 Pack files are data, versioned by their "version" field; a result records the id and version it
 was computed under so that editing a file never silently moves an existing request's deadline.
+
+Per jurisdiction code (the `"jurisdictions"` map) a file gives the time zone, the holiday calendar and,
+where member states differ, the regulator; a pack-level `"regulator"` serves every code without its own.
+A calendar may name further candidate calendars (`"otherCandidates"`): a business day is then skipped
+only if every candidate observes a holiday on it (legal-clocks.md §1 rule 4).
 """
 
 from __future__ import annotations
@@ -14,7 +19,17 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clocks.policy import ROLL_RULES, AckRule, EffectRule, ExtensionRule, PeriodRule, PolicyPack, RollRule
+from clocks.calendar import Source, holiday_table
+from clocks.policy import (
+    ROLL_RULES,
+    AckRule,
+    EffectRule,
+    ExtensionRule,
+    PeriodRule,
+    PolicyPack,
+    Regulator,
+    RollRule,
+)
 from clocks.types import REQUEST_TYPES, Effect, Period, Unit, UnknownJurisdiction
 
 _REASONS = ("CLARIFICATION", "VERIFICATION", "AUTHORITY")
@@ -27,7 +42,7 @@ DEFAULT_RULE_CITATIONS: Mapping[str, str] = MappingProxyType(
         "months": "Product rule 2: the same-numbered date N months later, or that month's last day",
         "days": "Product rule 3: start date + N calendar days; the day of receipt is not counted",
         "businessDays": "Product rule 4: the Nth weekday after the start date that is not a holiday "
-        "of the pack's calendar",
+        "of the pack's calendar (where several calendars could be meant, of every one of them)",
         "extensionFromAnchor": "Product rule 6: an extension is recomputed from the anchor (base + "
         "extension), then excluded days are added, then the roll applies once",
         "overlap": "Product rule 7: excluded spans are counted once where they overlap",
@@ -51,7 +66,63 @@ def _types(raw: Any, where: str) -> tuple[str, ...]:
     return values
 
 
-def _build(raw: Mapping[str, Any], code: str, place: Mapping[str, Any]) -> PolicyPack:
+_CALENDAR_KEYS = frozenset({"country", "subdiv", "otherCandidates"})
+_SOURCE_KEYS = frozenset({"country", "subdiv"})
+_REGULATOR_KEYS = ("name", "url", "citation")
+
+
+def _source(raw: Any, where: str) -> Source:
+    """One candidate holiday calendar, checked against the `holidays` package at load."""
+    if not isinstance(raw, Mapping) or set(raw) - _SOURCE_KEYS or not raw.get("country"):
+        raise ValueError(f"{where}: a calendar candidate is {{country, subdiv}}, got {raw!r}")
+    country, subdiv = raw["country"], raw.get("subdiv")
+    if not isinstance(country, str) or not (subdiv is None or isinstance(subdiv, str)):
+        raise ValueError(f"{where}: calendar country and subdiv must be strings, got {raw!r}")
+    try:
+        holiday_table(country, subdiv, 2026)
+    except NotImplementedError as exc:  # the `holidays` package's answer to an unknown country/subdiv
+        raise ValueError(f"{where}: no holiday calendar {country!r} / {subdiv!r} ({exc})") from None
+    return country, subdiv
+
+
+def _calendar(raw: Mapping[str, Any], where: str) -> tuple[str | None, str | None, tuple[Source, ...]]:
+    if set(raw) - _CALENDAR_KEYS:
+        raise ValueError(f"{where}: unknown calendar keys {sorted(set(raw) - _CALENDAR_KEYS)}")
+    others_raw = raw.get("otherCandidates") or []
+    if raw.get("country") is None:
+        if others_raw or raw.get("subdiv") is not None:
+            raise ValueError(f"{where}: a weekends-only calendar takes no subdiv or candidates")
+        return None, None, ()
+    country, subdiv = _source({"country": raw["country"], "subdiv": raw.get("subdiv")}, where)
+    if not isinstance(others_raw, list):
+        raise ValueError(f"{where}: otherCandidates must be a list")
+    others = tuple(_source(other, where) for other in others_raw)
+    if len({(country, subdiv), *others}) != 1 + len(others):
+        raise ValueError(f"{where}: calendar candidates repeat")
+    return country, subdiv, others
+
+
+def _regulator(raw: Any, where: str) -> Regulator | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != set(_REGULATOR_KEYS):
+        raise ValueError(f"{where}: a regulator is {{'name', 'url', 'citation'}}, got {raw!r}")
+    if not all(isinstance(raw[key], str) and raw[key].strip() for key in _REGULATOR_KEYS):
+        raise ValueError(f"{where}: regulator name, url and citation must be non-empty strings")
+    if not raw["url"].startswith("https://"):
+        raise ValueError(f"{where}: regulator url must be https, got {raw['url']!r}")
+    return Regulator(name=raw["name"], url=raw["url"], citation=raw["citation"])
+
+
+def _build(
+    raw: Mapping[str, Any],
+    code: str,
+    place: Mapping[str, Any],
+    *,
+    fallback_regulator: Regulator | None = None,
+) -> PolicyPack:
+    """One PolicyPack for `code`. `fallback_regulator` serves archived files written before packs named a
+    regulator: who to complain to is a fact of today, not part of the rules a deadline was computed under."""
     where = f"pack {raw['id']} ({code})"
     ZoneInfo(place["timezone"])  # fail at load, not at the first request in that zone
     periods = tuple(
@@ -71,7 +142,8 @@ def _build(raw: Mapping[str, Any], code: str, place: Mapping[str, Any]) -> Polic
     effects = raw.get("eventEffects", {})
     if set(effects) - set(_REASONS):
         raise ValueError(f"{where}: unknown event effect reasons {sorted(set(effects) - set(_REASONS))}")
-    calendar = place["calendar"]
+    country, subdiv, others = _calendar(place["calendar"], where)
+    regulator = _regulator(place.get("regulator", raw.get("regulator")), where) or fallback_regulator
     return PolicyPack(
         id=raw["id"],
         version=raw["version"],
@@ -79,8 +151,8 @@ def _build(raw: Mapping[str, Any], code: str, place: Mapping[str, Any]) -> Polic
         citation=raw["citation"],
         jurisdiction=code,
         timezone=place["timezone"],
-        calendar_country=calendar.get("country"),
-        calendar_subdiv=calendar.get("subdiv"),
+        calendar_country=country,
+        calendar_subdiv=subdiv,
         periods=periods,
         roll=RollRule(rule=roll["rule"], citation=roll["citation"]),
         effects=tuple(
@@ -110,6 +182,8 @@ def _build(raw: Mapping[str, Any], code: str, place: Mapping[str, Any]) -> Polic
             else None
         ),
         rule_citations={**DEFAULT_RULE_CITATIONS, **raw.get("ruleCitations", {})},
+        regulator=regulator,
+        calendar_others=others,
     )
 
 
@@ -151,7 +225,9 @@ def _archived(code: str, pack_id: str, version: str) -> PolicyPack:
     raw = _archived_raw(pack_id, version)
     if raw is None or code not in raw.get("jurisdictions", {}):
         raise UnknownPackVersion(code, pack_id, version)
-    return _build(raw, code, raw["jurisdictions"][code])
+    current = _registry().get(code)
+    fallback = current.regulator if current is not None and current.id == pack_id else None
+    return _build(raw, code, raw["jurisdictions"][code], fallback_regulator=fallback)
 
 
 def _archived_raw(pack_id: str, version: str) -> Mapping[str, Any] | None:

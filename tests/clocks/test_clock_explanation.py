@@ -18,7 +18,10 @@ CONTRACT_KEYS = {
     "dueDate", "dueAt", "extensions", "pauses", "segments", "deadlines", "adjustments",
     "acknowledgement", "state", "daysRemaining", "atRisk", "overdue", "computedAt",
 }  # fmt: skip
-EXTRA_KEYS = {"jurisdiction", "provisional", "excludedDays", "holidaysReliedOn", "citations"}
+EXTRA_KEYS = {
+    "jurisdiction", "provisional", "excludedDays", "holidaysReliedOn", "citations",
+    "answeredLate", "deadlineKind", "appeal", "segmentsByType", "periods", "holidaysCounted",
+}  # fmt: skip
 
 
 def local(day: str, at: time = time(10, 0)) -> datetime:
@@ -62,6 +65,9 @@ def test_clock_block_matches_the_request_resource() -> None:
         "daysRemaining": 43,
         "atRisk": False,
         "overdue": False,
+        "answeredLate": None,  # not stopped
+        "acknowledgeOverdue": False,  # GB has no acknowledgement deadline
+        "deadlineKind": "RESPONSE",
     }
 
 
@@ -77,7 +83,24 @@ def test_explanation_has_the_contract_keys_and_shapes() -> None:
     assert data["receivedAt"] == "2026-03-31T10:12:00+01:00"  # shown in the pack's zone
     assert data["clockStartsAt"] == "2026-03-31T00:00:00+01:00"
     assert (data["baseDueDate"], data["dueDate"]) == ("2026-04-30", "2026-06-03")
-    assert data["acknowledgement"] == {"dueDate": None, "at": "2026-04-01T11:00:00+01:00"}
+    assert data["acknowledgement"] == {
+        "dueDate": None,
+        "dueAt": None,
+        "at": "2026-04-01T11:00:00+01:00",
+        "overdue": False,
+    }
+    assert (data["appeal"], data["answeredLate"], data["deadlineKind"]) == (None, None, "RESPONSE")
+    assert data["segmentsByType"] == {}  # one request type: nothing differs
+    assert data["periods"] == [
+        {
+            "requestType": "ACCESS",
+            "amount": 1,
+            "unit": "CALENDAR_MONTHS",
+            "citation": get_pack("GB").period_rule("ACCESS").citation,
+            "extendable": True,
+        }
+    ]
+    assert data["holidaysCounted"] == []
     assert data["excludedDays"] == 3
     assert data["computedAt"] == "2026-04-21T10:00:00+01:00"
 

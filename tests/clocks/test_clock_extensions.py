@@ -6,7 +6,16 @@ from datetime import date, datetime, time
 
 import pytest
 
-from clocks import ClockEvent, EventKind, ExtensionCheck, Unit, check_extension, compute, get_pack
+from clocks import (
+    ClockEvent,
+    EventKind,
+    ExtensionCheck,
+    Unit,
+    check_extension,
+    compute,
+    extension_available,
+    get_pack,
+)
 from clocks.zones import zone
 
 E = EventKind
@@ -231,3 +240,55 @@ def test_the_extension_window_is_the_unrolled_base_due_date():
     late = check("GB", "2025-09-04", [], "2025-10-06")
     assert not late.allowed
     assert "2025-10-04" in late.reason
+
+
+# ---- "is extend an allowed action?" (extension_available = check_extension with amount None) --------
+
+
+def available(code: str, received: str, events, at: str, types=("ACCESS",)) -> ExtensionCheck:
+    return extension_available(
+        get_pack(code),
+        received_at=local(code, received),
+        request_types=types,
+        events=events,
+        at=local(code, at),
+    )
+
+
+def test_extension_available_offers_the_remaining_extension() -> None:
+    assert available("GB", "2025-09-03", [], "2025-09-10") == ExtensionCheck(
+        True, "", D("2025-12-03"), 2, Unit.CALENDAR_MONTHS
+    )
+    partly = available("GB", "2025-09-03", [ext("GB", "2025-09-05", 1, "CALENDAR_MONTHS")], "2025-09-10")
+    assert (partly.allowed, partly.amount, partly.unit) == (True, 1, Unit.CALENDAR_MONTHS)
+    assert available("GB", "2025-09-03", [], "2025-09-10") == check("GB", "2025-09-03", [], at="2025-09-10")
+
+
+@pytest.mark.parametrize(
+    ("code", "events", "why"),
+    [
+        ("GB", [ext("GB", "2025-09-05")], "already been granted"),
+        ("US-CA", [ext("US-CA", "2025-09-05", 10, "CALENDAR_DAYS")], "only once"),
+        ("BR", [], "no extension"),
+        ("GB", [ClockEvent(E.STOPPED, local("GB", "2025-09-08"), {"reason": "CLOSED"})], "stopped"),
+        (
+            "US-VA",
+            [
+                ClockEvent(E.STOPPED, local("US-VA", "2025-09-08"), {"reason": "REFUSED"}),
+                ClockEvent(E.APPEAL_RECEIVED, local("US-VA", "2025-09-09")),
+            ],
+            "stopped",
+        ),
+    ],
+)
+def test_extension_not_available(code: str, events, why: str) -> None:
+    refused = available(code, "2025-09-03", events, "2025-09-10")
+    assert refused.allowed is False
+    assert why in refused.reason
+    assert refused == check(code, "2025-09-03", events, at="2025-09-10")
+
+
+def test_extension_not_available_for_opt_outs_alone() -> None:
+    refused = available("US-CA", "2025-01-06", [], "2025-01-10", types=("OPT_OUT_SALE", "LIMIT_SENSITIVE"))
+    assert refused.allowed is False
+    assert "OPT_OUT_SALE" in refused.reason

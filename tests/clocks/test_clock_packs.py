@@ -35,7 +35,11 @@ def test_listing_covers_every_code_of_the_doc_once_sorted() -> None:
     assert list(codes) == sorted(codes)
     packs = list_packs()
     assert [p.jurisdiction for p in packs] == list(codes)
-    assert all(isinstance(p, PolicyPack) and p.version == "2026.1" for p in packs)
+    assert all(isinstance(p, PolicyPack) for p in packs)
+    # Packs whose rules or citations changed carry a new version (the old file is archived).
+    versions = {p.id: p.version for p in packs}
+    assert {i for i, v in versions.items() if v != "2026.1"} == {"ccpa", "tdpsa", "ctdpa"}
+    assert versions["ccpa"] == versions["tdpsa"] == versions["ctdpa"] == "2026.2"
 
 
 @pytest.mark.parametrize(
@@ -150,7 +154,15 @@ def test_appeals_are_one_more_period_kind() -> None:
     assert appeals["US-CO"] == Period(45, Unit.CALENDAR_DAYS)
     assert appeals["US-CT"] == Period(60, Unit.CALENDAR_DAYS)
     assert appeals["US-OR"] == Period(45, Unit.CALENDAR_DAYS)
-    assert {code for code, period in appeals.items() if period} == {"US-VA", "US-CO", "US-CT", "US-OR"}
+    assert appeals["US-TX"] == Period(60, Unit.CALENDAR_DAYS)
+    # Utah grants no appeal; CCPA has none.
+    assert {code for code, period in appeals.items() if period} == {
+        "US-VA",
+        "US-CO",
+        "US-CT",
+        "US-OR",
+        "US-TX",
+    }
     assert get_pack("US-VA").period_for("ACCESS", kind="APPEAL").amount == 60
 
 
@@ -168,9 +180,10 @@ def test_as_dict_is_camel_case_metadata() -> None:
     data = get_pack("GB-SCT").as_dict()
     assert set(data) == {
         "id", "version", "law", "citation", "jurisdiction", "timezone", "calendar",
-        "periods", "acknowledgement", "extension", "roll", "eventEffects",
+        "periods", "acknowledgement", "extension", "roll", "eventEffects", "regulator",
     }  # fmt: skip
-    assert data["calendar"] == {"country": "GB", "subdiv": "SCT"}
+    assert data["calendar"] == {"country": "GB", "subdiv": "SCT", "otherCandidates": []}
+    assert data["regulator"]["url"] == "https://ico.org.uk"
     assert data["periods"][0] == {
         "kind": "RESPONSE",
         "requestTypes": ["*"],

@@ -186,7 +186,10 @@ def test_ccpa_opt_out_counts_business_days_around_thanksgiving() -> None:
 
     assert result.due_date == D("2025-12-08")
     assert result.period.unit == "BUSINESS_DAYS"
-    assert result.holidays_relied_on == ((D("2025-11-27"), "Thanksgiving Day (US)"),)
+    # Thanksgiving is a holiday of both candidate calendars (US federal, California): skipped. The day after
+    # Thanksgiving is a California holiday only: counted as a business day (rule 4).
+    assert result.holidays_relied_on == ((D("2025-11-27"), "Thanksgiving Day (US and US-CA)"),)
+    assert result.holidays_counted == ((D("2025-11-28"), "Day After Thanksgiving", "US-CA"),)
     assert result.acknowledge_by is None  # no acknowledgement rule for opt-outs
 
 
@@ -222,7 +225,9 @@ def test_acknowledged_at_is_the_first_acknowledgement() -> None:
     assert result.acknowledged_at == local("US-CA", "2025-01-08", time(9))
     assert result.explanation("r")["acknowledgement"] == {
         "dueDate": "2025-01-21",
+        "dueAt": "2025-01-21T23:59:59-08:00",
         "at": "2025-01-08T09:00:00-08:00",
+        "overdue": False,
     }
 
 
@@ -412,8 +417,9 @@ def test_stopped_clock_freezes_and_ignores_later_events() -> None:
         now="2025-11-01",
     )
     assert result.state is ClockState.STOPPED
-    assert result.days_remaining == 13  # frozen at the stop date
+    assert result.days_remaining is None  # a stopped clock has nothing remaining (was: frozen at 13)
     assert (result.at_risk, result.overdue) == (False, False)
+    assert result.answered_late is False  # refused on 20 September, due 3 October
     assert result.extensions == () and result.pauses == ()
     assert result.stopped_at == local("GB", "2025-09-20")
     assert result.segments[-1].end == local("GB", "2025-09-20")

@@ -77,7 +77,10 @@ def test_due_is_never_before_the_anchor_and_nothing_crashes(code, day, at, types
 
     assert result.due_date >= result.anchor_date >= received.astimezone(zone(result.timezone)).date()
     assert all(d.due_date >= result.anchor_date for d in result.deadlines)
-    assert result.due_date == min(d.due_date for d in result.deadlines if d.kind == "RESPONSE")
+    if result.deadline_kind == "RESPONSE":
+        assert result.due_date == min(d.due_date for d in result.deadlines if d.kind == "RESPONSE")
+    else:  # an appeal against the answer was received: its own deadline is what is due
+        assert [result.due_date] == [d.due_date for d in result.deadlines if d.kind == "APPEAL"]
     result.explanation("r")
 
 
@@ -170,7 +173,7 @@ def test_brazil_never_ends_on_a_public_holiday(day, at) -> None:
 def test_where_the_pack_does_not_roll_the_earlier_candidate_is_kept(code, day, at, types) -> None:
     received = received_in(code, day, at)
     pack = get_pack(code)
-    calendar = get_calendar(pack.calendar_country, pack.calendar_subdiv, pack.calendar_label)
+    calendar = pack.calendar  # every candidate calendar (US-CA: federal and California, rule 4)
     anchor = received.astimezone(zone(pack.timezone)).date()
 
     result = run(code, received, types)
@@ -222,3 +225,96 @@ def test_the_anchor_is_the_local_date_of_receipt_whatever_the_input_offset(code,
 
     assert run(code, received_utc, now=now).anchor_date == local.date()
     assert run(code, received_utc, now=now) == run(code, local, now=now)
+
+
+# ---- stopped clocks and appeals ----------------------------------------------------------------------
+
+PAST_TENSE_FORBIDDEN = ("provisional", "still open", "not yet", "frozen", "today")
+LIFECYCLE_KINDS = [
+    kind
+    for kind in EventKind
+    if kind not in (EventKind.STOPPED, EventKind.APPEAL_RECEIVED, EventKind.APPEAL_DECIDED)
+]
+appeal_codes = st.sampled_from([c for c in jurisdiction_codes() if get_pack(c).appeal_rule is not None])
+
+
+@st.composite
+def lifecycle_events(draw, received: datetime, max_size: int = 10) -> list[ClockEvent]:
+    """Pauses, answers, extensions and acknowledgements in any order, with fixed (word-free) data."""
+    data = st.sampled_from(
+        [{}, {"reason": "complex"}, {"amount": 1, "unit": "CALENDAR_MONTHS"}, {"amount": 20, "unit": "DAYS"}]
+    )
+    items = draw(
+        st.lists(
+            st.tuples(st.sampled_from(LIFECYCLE_KINDS), offsets, st.integers(0, 23), data), max_size=max_size
+        )
+    )
+    return [
+        ClockEvent(kind, received + timedelta(days=day, hours=hour), payload)
+        for kind, day, hour, payload in items
+    ]
+
+
+@FAST
+@given(code=codes, day=days, at=times, types=request_types, data=st.data())
+def test_a_stopped_clock_is_over_and_told_in_the_past_tense(code, day, at, types, data) -> None:
+    received = received_in(code, day, at)
+    events = data.draw(lifecycle_events(received))
+    last = max((e.occurred_at for e in events), default=received)
+    stop = last + timedelta(hours=data.draw(st.integers(0, 24 * 60)))
+    events.append(
+        ClockEvent(EventKind.STOPPED, stop, {"reason": data.draw(st.sampled_from(["REFUSED", "CLOSED"]))})
+    )
+    if data.draw(st.booleans()):  # an appeal, decided: the clock ends STOPPED again
+        appealed = stop + timedelta(hours=data.draw(st.integers(0, 24 * 30)))
+        decided = appealed + timedelta(hours=data.draw(st.integers(0, 24 * 90)))
+        events += [
+            ClockEvent(EventKind.APPEAL_RECEIVED, appealed),
+            ClockEvent(EventKind.APPEAL_DECIDED, decided, {"outcome": "UPHELD"}),
+        ]
+    now = stop + timedelta(days=data.draw(st.integers(0, 200)))
+
+    result = run(code, received, types, events, now)
+
+    assert result.state.value == "STOPPED"
+    assert result.days_remaining is None
+    assert (result.at_risk, result.overdue, result.provisional) == (False, False, False)
+    assert isinstance(result.answered_late, bool)
+    assert result.answered_late == (result.stopped_at > result.due_at)
+    assert result.acknowledge_overdue is False
+    for segments in (result.segments, *result.segments_by_type.values()):
+        for segment in segments:
+            for word in PAST_TENSE_FORBIDDEN:
+                assert word not in segment.note, (word, segment.note)
+    explained = result.explanation("r")
+    assert explained["daysRemaining"] is None and explained["answeredLate"] is result.answered_late
+
+
+@FAST
+@given(code=appeal_codes, day=days, at=times, types=request_types, data=st.data())
+def test_an_open_appeal_is_due_its_period_after_receipt(code, day, at, types, data) -> None:
+    received = received_in(code, day, at)
+    events = data.draw(lifecycle_events(received, max_size=6))
+    last = max((e.occurred_at for e in events), default=received)
+    stop = last + timedelta(hours=data.draw(st.integers(0, 24 * 60)))
+    appealed = stop + timedelta(hours=data.draw(st.integers(0, 24 * 60)))
+    events += [
+        ClockEvent(EventKind.STOPPED, stop, {"reason": "REFUSED"}),
+        ClockEvent(EventKind.APPEAL_RECEIVED, appealed),
+    ]
+    now = appealed + timedelta(days=data.draw(st.integers(0, 90)))
+    shuffled = data.draw(st.permutations(events))
+
+    result = run(code, received, types, shuffled, now)
+
+    pack = get_pack(code)
+    receipt = appealed.astimezone(zone(pack.timezone)).date()
+    assert pack.appeal_period is not None and pack.appeal_period.unit is Unit.CALENDAR_DAYS
+    assert result.appeal_due_date == receipt + timedelta(days=pack.appeal_period.amount)  # US packs: no roll
+    assert (result.state.value, result.deadline_kind, result.due_date) == (
+        "RUNNING",
+        "APPEAL",
+        result.appeal_due_date,
+    )
+    assert result.days_remaining == (result.due_date - now.astimezone(zone(pack.timezone)).date()).days
+    assert result.response_stopped_at == stop and result.stopped_at is None

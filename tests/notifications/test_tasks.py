@@ -59,7 +59,14 @@ def test_a_tick_that_cannot_publish_gives_the_reservation_back(make_request, rec
 
 
 def test_sweeps_task_reports_counts():
-    assert tasks.sweeps_task() == {"atRisk": 0, "overdue": 0, "refreshed": 0, "idempotencyPurged": 0}
+    assert tasks.sweeps_task() == {
+        "atRisk": 0,
+        "overdue": 0,
+        "acknowledgementAtRisk": 0,
+        "acknowledgementOverdue": 0,
+        "refreshed": 0,
+        "idempotencyPurged": 0,
+    }
 
 
 def test_the_kicker_publishes_relays_and_replays_off_thread():

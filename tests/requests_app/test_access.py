@@ -16,7 +16,7 @@ WRITES = [
     ("post", "clarifications/receive", {}),
     ("post", "extensions", {"reason": "r"}),
     ("post", "refusals", {"reason": "r"}),
-    ("post", "closures", {}),
+    ("post", "closures", {"outcome": "FULFILLED"}),
     ("put", "requestor", {"type": "DATA_SUBJECT"}),
     ("post", "verification/request", {}),
     ("post", "verification/receive", {}),

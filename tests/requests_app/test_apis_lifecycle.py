@@ -56,7 +56,7 @@ def test_an_action_not_allowed_now_is_a_409_listing_the_allowed_actions(officer,
         ("acknowledgements", {}),
         ("extensions", {"reason": "complex"}),
         ("refusals", {"reason": "again"}),
-        ("closures", {}),
+        ("closures", {"outcome": "FULFILLED"}),
         ("clarifications/request", {"message": "which account?"}),
     ],
 )
@@ -323,11 +323,12 @@ def test_the_timeline_lists_entries_oldest_first_with_both_times(officer, make_r
 def test_a_failing_action_writes_nothing(officer, make_request, monkeypatch):
     request = make_request()
     import requests_app.services as services
+    from requests_app.services import machinery
 
     def boom(**kwargs):
         raise RuntimeError("outbox down")
 
-    monkeypatch.setattr(services, "event_emit", boom)
+    monkeypatch.setattr(machinery, "event_emit", boom)
     with pytest.raises(RuntimeError):
         services.request_acknowledge(org=officer.org, request_id=request["id"], actor="test")
 

@@ -53,7 +53,7 @@ def test_at_risk_days_lists_open_requests_due_within_n_days_including_overdue(of
     overdue = _create(officer.org, 40)
     _create(officer.org, 1)  # due in a month
     closed = _create(officer.org, 28)
-    services.request_close(org=officer.org, request_id=closed.id, actor="t")
+    services.request_close(org=officer.org, request_id=closed.id, actor="t", outcome="FULFILLED")
 
     data = officer.get("/v1/requests?atRiskDays=7&sortBy=dueDate&sortOrder=asc").json()["data"]
 
@@ -104,7 +104,7 @@ def test_the_list_uses_the_same_queries_for_1_and_many_rows(officer, count, djan
 
 def test_dsr_is_snake_case_with_a_deprecated_alias_and_cursor_pages(officer):
     made = [_create(officer.org, d) for d in (3, 2, 1)]
-    services.request_close(org=officer.org, request_id=made[0].id, actor="t")
+    services.request_close(org=officer.org, request_id=made[0].id, actor="t", outcome="FULFILLED")
 
     first = officer.get("/v1/dsr?limit=2").json()
     second = officer.get(f"/v1/dsr?limit=2&cursor={first['next_cursor']}").json()

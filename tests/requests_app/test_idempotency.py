@@ -62,7 +62,9 @@ def test_a_key_on_another_endpoint_is_a_conflict(officer, make_request):
     request = make_request()
     officer.post(f"/v1/requests/{request['id']}/acknowledgements", {}, **{"Idempotency-Key": "k-3"})
 
-    response = officer.post(f"/v1/requests/{request['id']}/closures", {}, **{"Idempotency-Key": "k-3"})
+    response = officer.post(
+        f"/v1/requests/{request['id']}/closures", {"outcome": "FULFILLED"}, **{"Idempotency-Key": "k-3"}
+    )
 
     assert response.status_code == 409
 

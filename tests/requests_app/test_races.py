@@ -82,7 +82,7 @@ def test_concurrent_close_and_refuse_have_one_winner(org):
     dsr = _request(org)
     calls = iter(
         [
-            lambda: services.request_close(org=org, request_id=dsr.id, actor="a"),
+            lambda: services.request_close(org=org, request_id=dsr.id, actor="a", outcome="FULFILLED"),
             lambda: services.request_refuse(org=org, request_id=dsr.id, actor="b", reason="r"),
         ]
     )

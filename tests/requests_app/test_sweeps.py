@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from core.models import IdempotencyRecord
 from notifications.models import OutboxEvent
-from notifications.services import sweep_deadlines
+from notifications.tasks import run_sweeps
 from requests_app.models import DataSubjectRequest
+from requests_app.sweeps import sweep_deadlines
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_paused_and_closed_requests_are_not_judged(make_request, officer):
     paused, closed = make_request(), make_request()
     _set_due(paused["id"], days_from_today=-3, now=now, clock_state="PAUSED", clock_computed_at=now)
     _set_due(closed["id"], days_from_today=-3, now=now)
-    assert officer.post(f"/v1/requests/{closed['id']}/closures", {}).status_code == 202
+    assert officer.post(f"/v1/requests/{closed['id']}/closures", {"outcome": "FULFILLED"}).status_code == 202
     _set_due(closed["id"], days_from_today=-3, now=now)
     result = sweep_deadlines(now=now)
     assert result.at_risk == [] and result.overdue == []
@@ -134,7 +135,7 @@ def test_expired_idempotency_records_are_purged(org, settings):
         org=org, key="new", method="POST", path="/v1/x", body_sha256="x", status_code=202, response_body=b"{}"
     )
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=now - timedelta(hours=25))
-    assert sweep_deadlines(now=now).idempotency_purged == 1
+    assert run_sweeps(now=now)["idempotencyPurged"] == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
