@@ -86,7 +86,7 @@ class _Narrator:
             granted = [e for e in engine.extensions if resumed_at is None or e.granted_at < resumed_at]
             base = engine.unrolled(self.request_type, self.anchor, 0, totals_of(granted)).end
             return (
-                f"resumed on {_d(since)} after the {what}; {excluded} day(s) excluded so far: "
+                f"resumed on {_d(since)} after the {what}; with the {excluded} excluded day(s), "
                 f"due {_d(base)} + {excluded} = {_d(base + timedelta(days=excluded))}"
             )
         return f"resumed on {_d(since)} after the {what}"

@@ -57,7 +57,7 @@ def test_an_excluded_pause_resumes_and_says_how_far_the_due_date_moved() -> None
         ),
         (
             "RUNNING",
-            "resumed on 2026-11-25 after the clarification; 5 day(s) excluded so far: "
+            "resumed on 2026-11-25 after the clarification; with the 5 excluded day(s), "
             "due 2026-12-18 + 5 = 2026-12-23",
         ),
     ]
@@ -77,8 +77,8 @@ def test_two_exclusions_count_so_far_at_each_resume() -> None:
         now="2025-09-15",
     )
     running = [s.note for s in result.segments if s.kind == "RUNNING"]
-    assert running[1].endswith("2 day(s) excluded so far: due 2025-10-03 + 2 = 2025-10-05")
-    assert running[2].endswith("5 day(s) excluded so far: due 2025-10-03 + 5 = 2025-10-08")
+    assert running[1].endswith("2 excluded day(s), due 2025-10-03 + 2 = 2025-10-05")
+    assert running[2].endswith("5 excluded day(s), due 2025-10-03 + 5 = 2025-10-08")
     assert result.due_date == D("2025-10-08")
 
 
@@ -92,7 +92,7 @@ def test_an_extension_granted_before_the_pause_is_in_the_resumed_due_date() -> N
         now="2026-11-26",
     )
     assert result.due_date == D("2027-02-23")
-    assert result.segments[-1].note.endswith("5 day(s) excluded so far: due 2027-02-18 + 5 = 2027-02-23")
+    assert result.segments[-1].note.endswith("5 excluded day(s), due 2027-02-18 + 5 = 2027-02-23")
 
 
 def test_a_real_restart_says_restarted_and_counts_from_the_new_anchor() -> None:
@@ -134,7 +134,7 @@ def test_restart_then_exclusion_both_say_what_they_did() -> None:
     assert running == [
         f"1 month from 2026-11-18 {MONTH_HOW}; discarded by the restart on 2026-11-25",
         f"restarted on 2026-11-25 on receipt of the proof of authority: 1 month from 2026-11-25 {MONTH_HOW}",
-        "resumed on 2026-12-04 after the clarification; 3 day(s) excluded so far: "
+        "resumed on 2026-12-04 after the clarification; with the 3 excluded day(s), "
         "due 2026-12-25 + 3 = 2026-12-28",
     ]
     assert result.due_date == D("2026-12-29")  # Monday 28 Dec 2026 is the Boxing Day substitute
