@@ -69,6 +69,32 @@ class ClockState(StrEnum):
     STOPPED = "STOPPED"
 
 
+class SegmentKind(StrEnum):
+    """The kinds of segment an explanation is made of."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    AWAITING_START = "AWAITING_START"
+    EXTENDED = "EXTENDED"
+    NO_EFFECT = "NO_EFFECT"
+
+
+class DeadlineKind(StrEnum):
+    """The kinds of deadline an explanation lists."""
+
+    RESPONSE = "RESPONSE"
+    ACKNOWLEDGEMENT = "ACKNOWLEDGEMENT"
+    APPEAL = "APPEAL"
+
+
+class PauseReason(StrEnum):
+    """What an organisation may be waiting for from the requestor."""
+
+    CLARIFICATION = "CLARIFICATION"
+    VERIFICATION = "VERIFICATION"
+    AUTHORITY = "AUTHORITY"
+
+
 class EventKind(StrEnum):
     CLARIFICATION_REQUESTED = "CLARIFICATION_REQUESTED"
     CLARIFICATION_RECEIVED = "CLARIFICATION_RECEIVED"

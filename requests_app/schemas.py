@@ -9,7 +9,8 @@ from __future__ import annotations
 from rest_framework import serializers as s
 
 from authority.models import AuthorityStatus
-from clocks import Effect, Unit
+from clocks import DeadlineKind as ExplainedDeadlineKind
+from clocks import Effect, PauseReason, SegmentKind, Unit
 from requests_app.models import (
     AppealOutcome,
     Channel,
@@ -161,12 +162,12 @@ class ExtensionOut(s.Serializer):
 class PauseOut(s.Serializer):
     pausedAt = s.DateTimeField()
     resumedAt = s.DateTimeField(allow_null=True)
-    reason = s.ChoiceField(choices=["CLARIFICATION", "VERIFICATION", "AUTHORITY"])
+    reason = s.ChoiceField(choices=[r.value for r in PauseReason])
     effect = s.ChoiceField(choices=[e.value for e in Effect])
 
 
 class SegmentOut(s.Serializer):
-    kind = s.ChoiceField(choices=["RUNNING", "PAUSED", "AWAITING_START", "EXTENDED", "NO_EFFECT"])
+    kind = s.ChoiceField(choices=[k.value for k in SegmentKind])
     start = s.CharField()
     end = s.CharField(allow_null=True)
     days = s.IntegerField()
@@ -175,7 +176,7 @@ class SegmentOut(s.Serializer):
 
 
 class DeadlineOut(s.Serializer):
-    kind = s.ChoiceField(choices=["RESPONSE", "ACKNOWLEDGEMENT", "APPEAL"])
+    kind = s.ChoiceField(choices=[k.value for k in ExplainedDeadlineKind])
     requestType = s.CharField(allow_null=True)
     dueDate = s.DateField()
 
