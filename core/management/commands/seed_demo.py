@@ -154,7 +154,8 @@ class Command(BaseCommand):
                         outcome="FULFILLED",
                         occurred_at=step + timedelta(days=5),
                     )
-                if plan == 5 and step + timedelta(days=4) < now and i % 12 == 5:
+                appealable = clocks.get_pack(created.request.jurisdiction).appeal_period is not None
+                if plan == 5 and step + timedelta(days=4) < now and (i % 12 == 5 or appealable):
                     services.request_refuse(
                         org=org,
                         request_id=rid,
@@ -163,5 +164,15 @@ class Command(BaseCommand):
                         rationale="Repeated identical request within 30 days.",
                         occurred_at=step + timedelta(days=4),
                     )
+                    # Where the law grants one, the requestor appeals: the appeal's own clock runs.
+                    if appealable and step + timedelta(days=6) < now:
+                        services.request_appeal(
+                            org=org,
+                            request_id=rid,
+                            actor=actor,
+                            received_at=step + timedelta(days=6),
+                            channel="EMAIL",
+                            raw_text="I do not accept your refusal and appeal it.",
+                        )
             except ApiError as exc:
                 self.stderr.write(f"  skipped a step for {rid}: {exc.message}")
