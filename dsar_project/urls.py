@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -17,6 +18,8 @@ class OpenApiJsonView(SpectacularAPIView):
 
 
 urlpatterns = [
+    # The product's home is the officers' workspace (the admin's "View site" is hidden: it would lead here).
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("v1/openapi.json", OpenApiJsonView.as_view(), name="schema"),
     path(

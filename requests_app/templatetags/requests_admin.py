@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.contrib import admin
 
-from requests_app.admin_views import dashboard
+from requests_app.admin.dashboard import dashboard
 from requests_app.models import DataSubjectRequest
 
 register = template.Library()

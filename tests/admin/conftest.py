@@ -4,6 +4,7 @@ whose deadlines sit on time, due soon or overdue relative to the real clock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -90,3 +91,32 @@ def due_soon(new_request):
 @pytest.fixture
 def overdue(new_request):
     return new_request(days_ago=50, contact="late@example.org")
+
+
+def _ack_due(dsr, *, days_from_today: int) -> None:
+    """Arrange the acknowledgement deadline `days_from_today` local days away (the engine's columns)."""
+    from requests_app.admin.presenters import end_of_day
+    from requests_app.models import DataSubjectRequest
+
+    local_today = timezone.now().astimezone(ZoneInfo(dsr.clock_timezone)).date()
+    day = local_today + timedelta(days=days_from_today)
+    DataSubjectRequest.objects.filter(pk=dsr.pk).update(
+        clock_acknowledge_by=day, clock_acknowledge_due_at=end_of_day(day, dsr.clock_timezone)
+    )
+
+
+@pytest.fixture
+def ack_cast(new_request):
+    """US-CA requests (confirm receipt within 10 business days) in every acknowledgement state, and a GB
+    request (no acknowledgement deadline)."""
+    from requests_app import services
+
+    late = new_request(days_ago=20, contact="ack.late@example.org")  # 45-day response: 25 days left
+    soon = new_request(days_ago=1, contact="ack.soon@example.org")
+    _ack_due(soon, days_from_today=1)
+    later = new_request(days_ago=1, contact="ack.later@example.org")
+    _ack_due(later, days_from_today=6)
+    done = new_request(days_ago=3, contact="ack.done@example.org")
+    services.request_acknowledge(org=done.org, request_id=done.pk, actor="test")
+    britain = new_request(days_ago=3, jurisdiction="GB", contact="uk@example.org")
+    return {"late": late, "soon": soon, "later": later, "done": done, "britain": britain}

@@ -6,7 +6,7 @@ import pytest
 from admin_paths import act_url, change_url, replay_url
 
 from notifications.models import OutboxEvent
-from requests_app.admin_forms import ACTIONS
+from requests_app.admin.actions import ACTIONS
 from requests_app.models import TimelineEntry
 
 pytestmark = pytest.mark.django_db

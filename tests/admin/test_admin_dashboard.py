@@ -56,3 +56,16 @@ def test_it_leaves_the_dashboard_off_the_app_index(officer_client, on_time):
     page = officer_client.get("/admin/requests_app/").content.decode()
 
     assert 'id="dsar-dashboard"' not in page
+
+
+def test_it_counts_acknowledgements_overdue_and_due_within_two_days(officer_client, ack_cast):
+    dashboard = officer_client.get("/admin/").context["dashboard"]
+
+    cells = {cell["bucket"]: cell for cell in dashboard["acknowledgements"]}
+    assert {bucket: cell["count"] for bucket, cell in cells.items()} == {"ack_overdue": 1, "ack_due_soon": 1}
+    names = {dsr.pk: name for name, dsr in ack_cast.items()}
+    for bucket, expected in (("ack_overdue", ["late"]), ("ack_due_soon", ["soon"])):
+        shown = officer_client.get(cells[bucket]["url"]).context["cl"].result_list
+        assert [names[dsr.pk] for dsr in shown] == expected
+    page = officer_client.get("/admin/").content.decode()
+    assert 'id="dsar-acknowledgements"' in page and "Due within 2 days" in page

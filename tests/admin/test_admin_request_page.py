@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from zoneinfo import ZoneInfo
+
 import pytest
-from admin_paths import change_url, replay_url
+from admin_paths import act_url, change_url, replay_url
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from notifications.models import Delivery, OutboxEvent, WebhookEndpoint
 from requests_app import services
+from requests_app.admin.presenters import format_day
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +21,7 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_it_shows_the_intake_verbatim_with_both_receipt_times(officer_client, new_request):
+def test_it_shows_the_intake_verbatim_with_both_receipt_times_as_local_times(officer_client, new_request):
     raw = "Dear DPO,\n\n  please send <b>everything</b> you hold.\n-- J."
     dsr = new_request(jurisdiction="GB", raw_text=raw)
 
@@ -25,11 +29,12 @@ def test_it_shows_the_intake_verbatim_with_both_receipt_times(officer_client, ne
 
     escaped = "Dear DPO,\n\n  please send &lt;b&gt;everything&lt;/b&gt; you hold.\n-- J."
     assert f'<pre class="dsar-verbatim">{escaped}</pre>' in page
-    local = dsr.intake_received_at.astimezone(timezone.get_default_timezone())
-    assert f"{local:%Y-%m-%d %H:%M} UTC" in page
+    local = dsr.intake_received_at.astimezone(ZoneInfo("Europe/London"))
+    # "Tue 24 Nov 2026, 14:05 GMT": the clock's zone, no seconds, no raw UTC stamp.
+    assert f"{format_day(local)}, {local:%H:%M} {local.tzname()}" in page
     assert "received by the organisation" in page.lower()
     assert "recorded by this system" in page.lower()
-    assert "(Europe/London)" in page
+    assert "Europe/London" in page
 
 
 def test_it_draws_the_clock_and_explains_it_with_citations(officer_client, due_soon):
@@ -39,10 +44,10 @@ def test_it_draws_the_clock_and_explains_it_with_citations(officer_client, due_s
     assert '<svg viewBox="0 0 1000' in page
     assert 'data-marker="DUE"' in page and 'data-marker="TODAY"' in page
     assert 'data-kind="RUNNING"' in page
-    assert "Deadlines per request type" in page
+    assert 'id="clock-deadlines"' in page
     assert "11 CCR §7021" in page or "11 CCR &sect;7021" in page
     assert "<script" not in page.split('id="clock"')[1].split("</fieldset>")[0]
-    assert response.context["dsar_explanation"]["due_date"] == due_soon.clock_due_date.isoformat()
+    assert response.context["dsar_explanation"]["due_date"] == format_day(due_soon.clock_due_date)
 
 
 def test_it_lists_the_timeline_oldest_first(officer_client, on_time):
@@ -52,6 +57,7 @@ def test_it_lists_the_timeline_oldest_first(officer_client, on_time):
     timeline = officer_client.get(change_url(on_time)).context["dsar_timeline"]
 
     assert [e["action"] for e in timeline] == ["create", "acknowledge", "extend"]
+    assert [e["action_words"] for e in timeline] == ["Request received", "Acknowledged", "Deadline extended"]
     assert timeline[1]["notes"] == "letter sent"
 
 
@@ -105,3 +111,146 @@ def test_it_answers_404_for_an_event_of_another_request(officer_client, on_time,
     event = OutboxEvent.objects.get(request=other)
 
     assert officer_client.get(replay_url(on_time, event.pk)).status_code == 404
+
+
+# --- the page in words ---
+
+
+def _section(page: str, element_id: str) -> str:
+    return page.split(f'id="{element_id}"')[1].split("</fieldset>")[0]
+
+
+@pytest.mark.parametrize(
+    ("requestor", "contact", "heading"),
+    [
+        (
+            {"type": "DATA_SUBJECT", "name": "Jane Doe", "email": "jane@example.org"},
+            "jd@example.org",
+            "Jane Doe",
+        ),
+        (
+            {"type": "DATA_SUBJECT", "email": "x@example.org"},
+            "only.contact@example.org",
+            "only.contact@example.org",
+        ),
+        (None, "", "Unnamed requestor"),
+    ],
+)
+def test_it_heads_the_page_with_the_subjects_name_and_the_id_below(
+    officer_client, new_request, requestor, contact, heading
+):
+    dsr = new_request(requestor=requestor, contact=contact)
+
+    response = officer_client.get(change_url(dsr))
+
+    page = response.content.decode()
+    assert f'<h1 class="dsar-subject-heading">{heading}</h1>' in page
+    subtitle = page.split('id="dsar-subtitle"')[1].split("</p>")[0]
+    assert dsr.pk in subtitle and "US-CA" in subtitle and "Received" in subtitle
+    assert f"<title>{heading} · {dsr.pk} | DSAR Core</title>" in page
+
+
+def test_it_shows_dates_without_microseconds_or_utc_stamps(officer_client, on_time):
+    services.request_acknowledge(org=on_time.org, request_id=on_time.pk, actor="test")
+
+    page = officer_client.get(change_url(on_time)).content.decode()
+
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", page)  # no microseconds
+    assert "+00:00" not in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", page)  # no ISO instants
+    local = on_time.intake_received_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert f"{format_day(local)}, {local:%H:%M} {local.tzname()}" in _section(page, "timeline")
+
+
+def test_it_tells_an_extension_in_words_with_the_due_date_it_moved(officer_client, on_time):
+    before = on_time.clock_due_date
+    services.request_extend(
+        org=on_time.org, request_id=on_time.pk, actor="user:olivia", reason="complex request"
+    )
+    on_time.refresh_from_db()
+
+    page = officer_client.get(change_url(on_time)).content.decode()
+
+    timeline = _section(page, "timeline")
+    assert (
+        f"Extended by 45 calendar days — reason: complex request; "
+        f"due {format_day(on_time.clock_due_date)} (was {format_day(before)})"
+    ) in timeline
+    assert "{&quot;" not in timeline and '{"' not in timeline  # no JSON
+
+
+def test_it_names_the_request_type_an_extension_moved_when_there_are_several(officer_client, new_request):
+    dsr = new_request(request_types=["ACCESS", "OPT_OUT_SALE"], days_ago=2)
+    services.request_extend(org=dsr.org, request_id=dsr.pk, actor="test", reason="complex")
+
+    (row,) = [
+        e for e in officer_client.get(change_url(dsr)).context["dsar_timeline"] if e["action"] == "extend"
+    ]
+
+    # Opt-out cannot be extended under the CCPA: only the access deadline moved.
+    assert "Access due " in row["sentence"] and "(was " in row["sentence"]
+    assert "Opt out" not in row["sentence"]
+
+
+def test_it_tells_a_closure_in_words_keeping_the_message_and_the_internal_notes_apart(
+    officer_client, on_time
+):
+    services.request_close(
+        org=on_time.org,
+        request_id=on_time.pk,
+        actor="user:olivia",
+        outcome="FULFILLED",
+        message="Your export is attached.",
+        notes="Sent via the secure portal.",
+    )
+
+    page = officer_client.get(change_url(on_time)).content.decode()
+
+    expected = (
+        "Closed — outcome: fulfilled; told the requestor: “Your export is attached.”; "
+        "internal notes: Sent via the secure portal."
+    )
+    assert expected in _section(page, "timeline")
+    assert expected in page.split('class="form-row field-outcome_display"')[1]
+    assert '"kind"' not in page and "&quot;kind&quot;" not in page
+
+
+def test_it_says_when_a_stopped_request_was_answered_instead_of_days_remaining(officer_client, overdue):
+    services.request_close(org=overdue.org, request_id=overdue.pk, actor="test", outcome="FULFILLED")
+    overdue.refresh_from_db()
+
+    page = officer_client.get(change_url(overdue)).content.decode()
+
+    deadline = page.split('class="form-row field-deadline"')[1].split("</div>\n")[0]
+    stopped_on = format_day(overdue.clock_stopped_at.astimezone(ZoneInfo(overdue.clock_timezone)))
+    assert re.search(rf"Closed on {stopped_on} — answered [4-6] days late", deadline)
+    assert "it was due" in deadline
+    assert "left" not in deadline and "remaining" not in deadline
+
+
+def test_it_offers_the_appeal_only_where_the_law_grants_one_and_names_the_regulator_otherwise(
+    officer_client, new_request
+):
+    virginia, britain = new_request(jurisdiction="US-VA"), new_request(jurisdiction="GB")
+    for dsr in (virginia, britain):
+        services.request_refuse(org=dsr.org, request_id=dsr.pk, actor="test", reason="EXCESSIVE")
+
+    va_page = officer_client.get(change_url(virginia)).content.decode()
+    gb_page = officer_client.get(change_url(britain)).content.decode()
+
+    assert act_url(virginia, "appeal") in va_page
+    assert 'id="dsar-regulator"' not in va_page
+    assert act_url(britain, "appeal") not in gb_page
+    note = gb_page.split('id="dsar-regulator"')[1].split("</p>")[0]
+    assert "grants no appeal to the organisation" in note
+    assert "The requestor may complain to" in note
+
+
+def test_it_badges_an_overdue_acknowledgement_on_the_request_page(officer_client, new_request):
+    # US-CA: confirm receipt within 10 business days; 20 calendar days on, unacknowledged.
+    dsr = new_request(days_ago=20)
+
+    page = officer_client.get(change_url(dsr)).content.decode()
+
+    assert 'id="dsar-ack-badge">Acknowledgement overdue<' in page
+    assert "On time" not in page.split('id="dsar-subtitle"')[1].split("</p>")[0]

@@ -1,4 +1,8 @@
-"""Playwright (sync API) driving Debian's chromium against pytest-django's live server."""
+"""Playwright (sync API) driving Debian's chromium against pytest-django's live server.
+
+Screenshots go to the test's own `tmp_path`; each one's path is printed (run with `-s`, or read the
+captured output of a failure) — nothing is written into the work tree.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +47,24 @@ def page(browser):
     context.close()
 
 
+class Screenshots:
+    """`shots.take(page, "queue")` or `shots.take(locator, "clock")`: a PNG in the test's tmp_path."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.paths: list[Path] = []
+
+    def take(self, target, name: str, *, full_page: bool = True) -> Path:
+        path = self.folder / f"{name}.png"
+        if hasattr(target, "goto"):  # a Page
+            target.screenshot(path=str(path), full_page=full_page)
+        else:  # a Locator
+            target.screenshot(path=str(path))
+        self.paths.append(path)
+        print(f"screenshot: {path}")
+        return path
+
+
 @pytest.fixture
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def shots(tmp_path: Path) -> Screenshots:
+    return Screenshots(tmp_path)

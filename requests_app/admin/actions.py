@@ -1,7 +1,8 @@
 """One small form per lifecycle action, and the table that ties each action to the service the API calls.
 
-The forms only shape input; every rule (is an extension still in time? is `occurredAt` in order?) is the
-service's, and its refusals come back to the officer as form errors or admin messages.
+The forms only shape input; every rule (is an extension still in time? is `occurredAt` in order? does a
+refusal say why?) is the service's or `guards`' — the very functions the API calls — and their refusals
+come back to the officer as form errors, with what was typed kept.
 """
 
 from __future__ import annotations
@@ -15,32 +16,71 @@ from django import forms
 
 import clocks
 from authority import services as authority_services
+from core.api import ValidationFailed
 
-from . import services
-from .models import DataSubjectRequest, OutcomeKind, RequestorType
+from .. import services
+from ..guards import check_closure_input, check_refusal_input
+from ..models import AppealOutcome, Channel, ClosureOutcome, DataSubjectRequest, RequestorType, RequestType
+from .presenters import CHANNEL_WORDS, OUTCOME_WORDS, localise_message, type_words
 
 _TEXT = 10_000
+_LOCAL_INPUTS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+# Service error fields (the API's camelCase names) → the forms' fields.
+SERVICE_FIELDS = {
+    "occurredAt": "occurred_at",
+    "receivedAt": "received_at",
+    "reason": "reason",
+    "message": "message",
+    "rationale": "rationale",
+    "outcome": "outcome",
+    "requestTypes": "request_types",
+    "notes": "notes",
+}
+
+
+def place_service_error(form: forms.Form, exc: ValidationFailed, *, zone: str) -> None:
+    """Put a service's 400 on the fields it names (the form's error list otherwise), its times local."""
+    placed = False
+    for detail in exc.details:
+        name = SERVICE_FIELDS.get(detail.get("field", ""))
+        if name and name in form.fields:
+            form.add_error(name, localise_message(detail.get("message") or exc.message, zone))
+            placed = True
+    if not placed:
+        form.add_error(None, localise_message(exc.message, zone))
+
+
+def _local_datetime(label: str, *, required: bool) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        required=required,
+        label=label,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=_LOCAL_INPUTS,
+    )
 
 
 class ActionForm(forms.Form):
-    """Common to every action: when it really happened (optional), read in the request's own zone."""
+    """Common to every action: when it really happened (optional), read in the request's own zone.
 
-    occurred_at = forms.DateTimeField(
-        required=False,
-        label="Occurred at",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-    )
+    A form whose service takes no `occurred_at` (the appeal: its `received_at` is the date) sets
+    `occurred_at = None`.
+    """
+
+    occurred_at: forms.Field | None = _local_datetime("Occurred at", required=False)
 
     def __init__(self, *args: Any, dsr: DataSubjectRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dsr = dsr
-        self.fields["occurred_at"].help_text = (
-            f"When it really happened, as a local time in {dsr.clock_timezone} (the clock's zone). "
-            "Leave empty for now."
-        )
+        for field in self.fields.values():
+            if isinstance(field, forms.DateTimeField):
+                field.help_text = field.help_text or (
+                    f"When it really happened, as a local time in {dsr.clock_timezone} (the clock's zone). "
+                    "Leave empty for now."
+                )
         # Field order: the action's own fields first, the date last.
-        self.order_fields([name for name in self.fields if name != "occurred_at"] + ["occurred_at"])
+        if "occurred_at" in self.fields:
+            self.order_fields([name for name in self.fields if name != "occurred_at"] + ["occurred_at"])
 
     def service_kwargs(self) -> dict[str, Any]:
         """The service's keyword arguments from the cleaned data (occurred_at is passed separately)."""
@@ -51,9 +91,25 @@ def _notes() -> forms.CharField:
     return forms.CharField(
         required=False,
         max_length=_TEXT,
+        label="Internal notes",
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Internal notes.",
+        help_text="Kept on the timeline for officers; never sent to the requestor.",
     )
+
+
+def _to_requestor(help_text: str = "What the requestor is told.") -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=_TEXT,
+        label="Message to the requestor",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=help_text,
+    )
+
+
+def _choices(values: list[str], words: dict[str, str], *, blank: str | None = None) -> list[tuple[str, str]]:
+    first = [("", blank)] if blank is not None else []
+    return first + [(v, words.get(v, v).capitalize()) for v in values]
 
 
 class AcknowledgeForm(ActionForm):
@@ -83,7 +139,7 @@ class ExtendForm(ActionForm):
         required=False,
         min_value=1,
         max_value=366,
-        help_text="Leave empty for the law's full extension.",
+        help_text="Leave empty for what is left of the law's extension.",
     )
     unit = forms.ChoiceField(
         required=False, choices=[("", "—"), ("MONTHS", "months"), ("DAYS", "calendar days")]
@@ -91,8 +147,7 @@ class ExtendForm(ActionForm):
     notes = _notes()
 
     def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
+        data = super().clean() or {}
         if bool(data.get("amount")) != bool(data.get("unit")):
             raise forms.ValidationError("Give both an amount and a unit, or neither for the full extension.")
         return data
@@ -108,31 +163,102 @@ class ExtendForm(ActionForm):
 
 
 class RefuseForm(ActionForm):
+    """The API's rule, from the same function: at least one of reason, message or rationale."""
+
     reason = forms.CharField(
-        max_length=_TEXT,
-        help_text="The ground for refusing, e.g. MANIFESTLY_UNFOUNDED or EXCESSIVE.",
-    )
-    message = forms.CharField(
         required=False,
         max_length=_TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What the requestor is told.",
+        label="Ground for refusing",
+        help_text="e.g. MANIFESTLY_UNFOUNDED or EXCESSIVE.",
     )
+    message = _to_requestor("What the requestor is told, with the reasons and how to complain.")
     rationale = forms.CharField(
         required=False,
         max_length=_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Your reasoning, kept on the record.",
     )
+    notes = _notes()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            check_refusal_input(
+                reason=data.get("reason") or "",
+                message=data.get("message") or "",
+                rationale=data.get("rationale") or "",
+            )
+        except ValidationFailed as exc:
+            place_service_error(self, exc, zone=self.dsr.clock_timezone)
+        return data
 
 
 class CloseForm(ActionForm):
     outcome = forms.ChoiceField(
-        choices=[
-            (OutcomeKind.FULFILLED, "Fulfilled"),
-            (OutcomeKind.PARTIALLY_FULFILLED, "Partially fulfilled"),
-            (OutcomeKind.WITHDRAWN, "Withdrawn"),
-        ]
+        choices=_choices(list(ClosureOutcome.values), OUTCOME_WORDS, blank="— choose the outcome —"),
+        help_text="Required: nothing is assumed. A refusal is recorded with “Refuse request”.",
+    )
+    message = _to_requestor("What the requestor is told about the outcome.")
+    notes = _notes()
+
+    def clean_outcome(self) -> str:
+        outcome: str = self.cleaned_data["outcome"]
+        try:
+            check_closure_input(outcome=outcome)
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.details[0]["message"] if exc.details else exc.message) from None
+        return outcome
+
+
+class RequestTypesForm(ActionForm):
+    request_types = forms.MultipleChoiceField(
+        label="Request types",
+        choices=[(t.value, type_words(t.value)) for t in RequestType],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one request type."},
+        help_text="Every per-type deadline is recomputed from the day of receipt.",
+    )
+    notes = _notes()
+
+    def __init__(self, *args: Any, dsr: DataSubjectRequest, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"request_types": list(dsr.request_types)})
+        super().__init__(*args, dsr=dsr, **kwargs)
+
+
+class AppealForm(ActionForm):
+    occurred_at = None  # the appeal's own date is `received_at`: its clock starts there
+    received_at = _local_datetime("Appeal received at", required=True)
+    channel = forms.ChoiceField(
+        required=False,
+        choices=_choices(list(Channel.values), CHANNEL_WORDS, blank="—"),
+        label="Received by",
+    )
+    raw_text = forms.CharField(
+        required=False,
+        max_length=_TEXT,
+        label="The appeal, as received",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    notes = _notes()
+
+    def __init__(self, *args: Any, dsr: DataSubjectRequest, **kwargs: Any) -> None:
+        super().__init__(*args, dsr=dsr, **kwargs)
+        self.fields["received_at"].help_text = (
+            f"When the requestor's appeal reached the organisation, as a local time in {dsr.clock_timezone}. "
+            "The appeal's deadline is counted from this day."
+        )
+
+
+class AppealDecideForm(ActionForm):
+    outcome = forms.ChoiceField(
+        choices=_choices(list(AppealOutcome.values), OUTCOME_WORDS, blank="— choose the decision —")
+    )
+    message = _to_requestor("What the requestor is told about the decision.")
+    rationale = forms.CharField(
+        required=False,
+        max_length=_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your reasoning, kept on the record.",
     )
     notes = _notes()
 
@@ -213,7 +339,7 @@ class AuthorityRejectForm(ActionForm):
 
 @dataclass(frozen=True)
 class ActionSpec:
-    name: str  # as in services.ACTIONS and the timeline
+    name: str  # as in guards.RULES and the timeline
     label: str
     form_class: type[ActionForm]
     perform: Callable[..., services.ActionResult]
@@ -221,13 +347,14 @@ class ActionSpec:
     danger: bool = False
 
     def run(self, form: ActionForm, *, org: Any, request_id: str, actor: str) -> services.ActionResult:
-        occurred_at: datetime | None = form.cleaned_data.get("occurred_at")
-        return self.perform(
-            org=org, request_id=request_id, actor=actor, occurred_at=occurred_at, **form.service_kwargs()
-        )
+        kwargs = form.service_kwargs()
+        if "occurred_at" in form.fields:
+            occurred_at: datetime | None = form.cleaned_data.get("occurred_at")
+            kwargs["occurred_at"] = occurred_at
+        return self.perform(org=org, request_id=request_id, actor=actor, **kwargs)
 
 
-# In the order the buttons appear: the usual path first, the terminal ones last.
+# In the order the buttons appear (guards.RULES's): the usual path first, the terminal ones last.
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
@@ -302,6 +429,13 @@ ACTIONS: dict[str, ActionSpec] = {
             "Correct who made the request.",
         ),
         ActionSpec(
+            "types.set",
+            "Correct request types",
+            RequestTypesForm,
+            services.request_types_set,
+            "Correct inferred or mistaken request types. Every per-type deadline is recomputed.",
+        ),
+        ActionSpec(
             "extend",
             "Extend deadline",
             ExtendForm,
@@ -321,11 +455,25 @@ ACTIONS: dict[str, ActionSpec] = {
             "Refuse request",
             RefuseForm,
             services.request_refuse,
-            "Refuse the request. A reason is required. The clock stops; this cannot be undone.",
+            "Refuse the request: give a reason, a message to the requestor or your rationale (at least one). "
+            "The clock stops; this cannot be undone.",
+            danger=True,
+        ),
+        ActionSpec(
+            "appeal",
+            "Record appeal",
+            AppealForm,
+            services.request_appeal,
+            "Record the requestor's appeal of the answer. The appeal has its own deadline, counted from "
+            "the day it was received.",
+        ),
+        ActionSpec(
+            "appeal.decide",
+            "Decide appeal",
+            AppealDecideForm,
+            services.request_appeal_decide,
+            "Record the decision on the appeal. This is final and cannot be undone.",
             danger=True,
         ),
     )
 }
-
-# Service error fields (the API's camelCase names) → this module's form fields.
-SERVICE_FIELDS = {"occurredAt": "occurred_at", "reason": "reason", "message": "message"}
