@@ -132,7 +132,7 @@ def request_extend(
             event_type="request.extended",
             clock_event=clocks.EventKind.EXTENSION,
             clock_data={"amount": check.amount, "unit": str(check.unit), "reason": reason, "by": actor},
-            data={"reason": reason},
+            data={"reason": reason, "dueDateBefore": dsr.clock_due_date.isoformat()},
         )
 
     return request_action(
