@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+import clocks
 from notifications.models import OutboxEvent
 from requests_app.models import DataSubjectRequest, TimelineEntry
 from requests_app.sweeps import sweep_deadlines
@@ -311,12 +312,22 @@ def test_a_refusal_with_only_a_message_is_enough(officer, make_request):
 # --- appeals ------------------------------------------------------------------------------------------------
 
 
-def test_an_appeal_runs_its_own_clock_end_to_end(officer, intake_clerk, make_request):
-    request = make_request(jurisdiction="US-VA", receivedAt=days_ago(10))
+APPEAL_PACKS = [code for code in clocks.jurisdiction_codes() if clocks.get_pack(code).appeal_period]
+
+
+def test_the_us_laws_with_an_appeal_are_the_ones_the_packs_say():
+    assert {"US-VA", "US-CO", "US-CT", "US-OR", "US-TX"} <= set(APPEAL_PACKS)
+    assert not {"GB", "DE", "US-CA", "US-UT", "BR", "CA"} & set(APPEAL_PACKS)
+
+
+@pytest.mark.parametrize("jurisdiction", APPEAL_PACKS)
+def test_an_appeal_runs_its_own_clock_end_to_end(officer, intake_clerk, make_request, jurisdiction):
+    pack = clocks.get_pack(jurisdiction)
+    request = make_request(jurisdiction=jurisdiction, receivedAt=days_ago(10))
     refusal = {"reason": "unverifiable", "message": "We could not verify you.", "occurredAt": days_ago(1)}
     act(officer, request["id"], "refusals", refusal)
     received = timezone.now() - timedelta(hours=2)
-    local_day = received.astimezone(ZoneInfo("America/New_York")).date()
+    local_day = received.astimezone(ZoneInfo(pack.timezone)).date()
 
     response = act(
         intake_clerk,
@@ -331,8 +342,10 @@ def test_an_appeal_runs_its_own_clock_end_to_end(officer, intake_clerk, make_req
     assert data["transition"]["action"] == "appeal"
     clock = data["clock"]
     assert clock["deadlineKind"] == "APPEAL" and clock["state"] == "RUNNING"
-    assert date.fromisoformat(clock["dueDate"]) == local_day + timedelta(days=60)  # Va. Code §59.1-577(C)
-    assert clock["daysRemaining"] >= 59
+    period = pack.appeal_period
+    assert period.unit == "CALENDAR_DAYS" and pack.roll.rule == "NONE"  # US packs: counted, never rolled
+    assert date.fromisoformat(clock["dueDate"]) == local_day + timedelta(days=period.amount)
+    assert clock["daysRemaining"] >= period.amount - 1
     assert data["request"]["appeal"]["rawText"] == "I appeal this refusal."
     explanation = officer.get(f"/v1/requests/{request['id']}/clock/explain").json()["data"]
     assert {"kind": "APPEAL", "requestType": None, "dueDate": clock["dueDate"]} in explanation["deadlines"]

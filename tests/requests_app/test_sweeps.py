@@ -145,6 +145,8 @@ def test_concurrent_sweeps_emit_once(make_request):
     at_risk, overdue = make_request(), make_request()
     _set_due(at_risk["id"], days_from_today=2, now=now)
     _set_due(overdue["id"], days_from_today=-2, now=now)
+    received = (now - timedelta(days=20)).isoformat()
+    unacknowledged = make_request(jurisdiction="US-CA", receivedAt=received)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -166,3 +168,4 @@ def test_concurrent_sweeps_emit_once(make_request):
     assert len(_events(at_risk["id"], "clock.at_risk")) == 1
     assert len(_events(overdue["id"], "clock.overdue")) == 1
     assert _events(overdue["id"], "clock.at_risk") == []
+    assert len(_events(unacknowledged["id"], "clock.acknowledgement_overdue")) == 1
