@@ -230,14 +230,22 @@ DSAR_WEBHOOK_CONNECT_TIMEOUT = float(env("DSAR_WEBHOOK_CONNECT_TIMEOUT", "5"))
 DSAR_WEBHOOK_READ_TIMEOUT = float(env("DSAR_WEBHOOK_READ_TIMEOUT", "10"))
 # Unset: connect + read timeouts + 30 s (longer than any one attempt can take).
 DSAR_WEBHOOK_LEASE_SECONDS = envint("DSAR_WEBHOOK_LEASE_SECONDS", "0") or None
-DSAR_WEBHOOK_WORKER_THREADS = envint("DSAR_WEBHOOK_WORKER_THREADS", "8")
-from notifications.schedule import BEAT_SCHEDULE  # noqa: E402 - tick, sweeps
+DSAR_WEBHOOK_WORKER_THREADS = envint("DSAR_WEBHOOK_WORKER_THREADS", "32")
+DSAR_WEBHOOK_MAX_IN_FLIGHT = envint("DSAR_WEBHOOK_MAX_IN_FLIGHT", "2")
+DSAR_WEBHOOK_ORG_MAX_IN_FLIGHT = envint("DSAR_WEBHOOK_ORG_MAX_IN_FLIGHT", "8")
+DSAR_WEBHOOK_BREAKER_THRESHOLD = envint("DSAR_WEBHOOK_BREAKER_THRESHOLD", "5")
+DSAR_WEBHOOK_BREAKER_BACKOFF = envint("DSAR_WEBHOOK_BREAKER_BACKOFF", "60")
+DSAR_WEBHOOK_BREAKER_BACKOFF_MAX = envint("DSAR_WEBHOOK_BREAKER_BACKOFF_MAX", "3600")
+DSAR_WEBHOOK_MAX_ENDPOINTS = envint("DSAR_WEBHOOK_MAX_ENDPOINTS", "20")
+DSAR_WEBHOOK_REPLAYS_PER_HOUR = envint("DSAR_WEBHOOK_REPLAYS_PER_HOUR", "10")
+DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS = envint("DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS", "24")
+from dsar_project.background.schedule import BEAT_SCHEDULE  # noqa: E402 - dispatch tick, sweeps, heartbeat
 
-CELERY_BEAT_SCHEDULE = {
-    **BEAT_SCHEDULE,
-    # /healthz reads the heartbeat this task records for beat (which sent it) and a worker (which ran it).
-    "core-heartbeat": {"task": "core.heartbeat", "schedule": 30.0, "options": {"expires": 60}},
-}
+# The background runner lives at the project level (dsar_project/background), not in an app.
+CELERY_IMPORTS = ("dsar_project.background.tasks",)
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# Beat writes its own heartbeat (for /healthz and the admin) from its scheduler's tick.
+CELERY_BEAT_SCHEDULER = "dsar_project.background.beat:HeartbeatScheduler"
 
 # One cache that every web process and host shares — rate limits, sign-in throttling and the background
 # heartbeats live there: Redis when REDIS_URL is set, otherwise a table in the database (made by `migrate`).

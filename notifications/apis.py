@@ -1,4 +1,6 @@
-"""Webhook endpoints, notification history and replay. One view per operation; scope `integration`."""
+"""Webhook endpoints, one view per operation; scope `integration`. The answers' shapes for events and
+deliveries are described here too; the request-scoped views (history, replay) live in
+`requests_app.notification_apis`, since notifications never imports requests_app."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from core.views import ApiView, validated
 
 from . import selectors, services
 from .models import ApiDeliveryStatus, EndpointStatus
-from .resources import delivery_resource, endpoint_resource, event_resource
+from .resources import endpoint_resource
 
 SCOPES = ("integration",)
 
@@ -138,48 +140,3 @@ class WebhookEndpointDetailApi(ApiView):
     def delete(self, request, endpoint_id: str) -> Response:
         services.endpoint_delete(org=request.user.org, endpoint_id=endpoint_id, actor=request.user.actor)
         return Response({"deleted": True})
-
-
-class RequestNotificationsApi(ApiView):
-    required_scopes = SCOPES
-
-    @extend_schema(responses={200: HistoryAnswer}, operation_id="requests_notifications")
-    def get(self, request, request_id: str) -> Response:
-        events = selectors.notification_history(org=request.user.org, request_id=request_id)
-        return Response(
-            {
-                "events": [
-                    {**event_resource(e), "deliveries": [delivery_resource(d) for d in e.deliveries.all()]}
-                    for e in events
-                ]
-            }
-        )
-
-
-class ReplayInput(StrictSerializer):
-    endpointId = serializers.CharField(required=False, allow_null=True, max_length=40)
-
-
-class RequestNotificationReplayApi(ApiView):
-    required_scopes = SCOPES
-
-    @extend_schema(
-        request=ReplayInput, responses={202: ReplayAnswer}, operation_id="requests_notifications_replay"
-    )
-    @idempotent
-    def post(self, request, request_id: str, event_id: str) -> Response:
-        data = validated(ReplayInput, request.data)
-        result = services.event_replay(
-            org=request.user.org,
-            request_id=request_id,
-            event_id=event_id,
-            endpoint_id=data.get("endpointId") or None,
-            actor=request.user.actor,
-        )
-        return Response(
-            {
-                "event": event_resource(result.event),
-                "deliveries": [delivery_resource(d, with_attempts=False) for d in result.deliveries],
-            },
-            status=202,
-        )

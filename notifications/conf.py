@@ -7,14 +7,21 @@
   attempt, with full jitter; DEAD after the last.
 - DSAR_WEBHOOK_LEASE_SECONDS (connect + read + 30): how long a claimed delivery is its worker's before
   it is due again.
-- DSAR_WEBHOOK_WORKER_THREADS (8): concurrent attempts in one worker process.
-- DSAR_WORKER_WAKE_PORT (unset): UDP port on 127.0.0.1 the embedded worker listens on for commit kicks
-  (also read from the environment, so `manage.py serve` can hand it to both of its processes).
+- DSAR_WEBHOOK_WORKER_THREADS (32): concurrent attempts in one worker process (they wait on the network,
+  not the CPU).
+- DSAR_WEBHOOK_MAX_IN_FLIGHT (2): attempts in flight to one endpoint, across every worker process.
+- DSAR_WEBHOOK_ORG_MAX_IN_FLIGHT (8): attempts in flight for one org, so its slow receivers leave the
+  other orgs' threads alone.
+- DSAR_WEBHOOK_BREAKER_THRESHOLD (5): failed attempts in a row after which an endpoint is backed off as a
+  whole; DSAR_WEBHOOK_BREAKER_BACKOFF (60 s) doubling each time it opens again, up to
+  DSAR_WEBHOOK_BREAKER_BACKOFF_MAX (1 h). Then one probe at a time: a success closes it.
+- DSAR_WEBHOOK_MAX_ENDPOINTS (20): live endpoints per org.
+- DSAR_WEBHOOK_REPLAYS_PER_HOUR (10): replays of one event in any hour.
+- DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS (24): how long the previous secret still signs after a rotation.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,12 +57,39 @@ def lease() -> timedelta:
 
 
 def worker_threads() -> int:
-    return int(getattr(settings, "DSAR_WEBHOOK_WORKER_THREADS", 8))
+    return max(1, int(getattr(settings, "DSAR_WEBHOOK_WORKER_THREADS", 32)))
 
 
-def wake_port() -> int | None:
-    value = getattr(settings, "DSAR_WORKER_WAKE_PORT", None) or os.environ.get("DSAR_WORKER_WAKE_PORT")
-    return int(value) if value else None
+def max_in_flight() -> int:
+    return max(1, int(getattr(settings, "DSAR_WEBHOOK_MAX_IN_FLIGHT", 2)))
+
+
+def org_max_in_flight() -> int:
+    return max(1, int(getattr(settings, "DSAR_WEBHOOK_ORG_MAX_IN_FLIGHT", 8)))
+
+
+def breaker_threshold() -> int:
+    return max(1, int(getattr(settings, "DSAR_WEBHOOK_BREAKER_THRESHOLD", 5)))
+
+
+def breaker_backoff() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "DSAR_WEBHOOK_BREAKER_BACKOFF", 60)))
+
+
+def breaker_backoff_max() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "DSAR_WEBHOOK_BREAKER_BACKOFF_MAX", 3600)))
+
+
+def max_endpoints() -> int:
+    return int(getattr(settings, "DSAR_WEBHOOK_MAX_ENDPOINTS", 20))
+
+
+def replays_per_hour() -> int:
+    return int(getattr(settings, "DSAR_WEBHOOK_REPLAYS_PER_HOUR", 10))
+
+
+def rotation_overlap() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS", 24)))
 
 
 def broker_configured() -> bool:

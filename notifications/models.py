@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 
@@ -58,7 +60,12 @@ class WebhookEndpoint(models.Model):
     """A receiver registered by an org. Deleting is soft, so the delivery history keeps its endpoint.
 
     `secret` is the `whsec_…` signing secret. It has to be kept in clear to sign each attempt; the API
-    shows it once, in the creation response, and never again.
+    shows it once, in the answer that created it (or rotated it), and never again. After a rotation the
+    previous secret keeps signing too, beside the new one, until `previous_secret_expires_at`.
+
+    The circuit breaker lives here, per endpoint rather than per delivery: after
+    DSAR_WEBHOOK_BREAKER_THRESHOLD failed attempts in a row the whole endpoint waits until
+    `backoff_until`, and then one probe at a time decides whether it closes again.
     """
 
     id = models.CharField(primary_key=True, max_length=40, default=_endpoint_id, editable=False)
@@ -67,10 +74,23 @@ class WebhookEndpoint(models.Model):
     event_types = models.JSONField(default=list, help_text='Event types delivered here; ["*"] for all.')
     description = models.CharField(max_length=500, blank=True)
     secret = models.CharField(max_length=200)
+    previous_secret = models.CharField(max_length=200, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts in a row; a success resets it."
+    )
+    backoff_until = models.DateTimeField(
+        null=True, blank=True, help_text="The circuit breaker is open: nothing is sent here before then."
+    )
+    backoff_trips = models.PositiveIntegerField(
+        default=0, help_text="How many times in a row the breaker opened; each doubles the wait."
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.CharField(max_length=200, blank=True)
 
@@ -92,6 +112,14 @@ class WebhookEndpoint(models.Model):
 
     def subscribes_to(self, event_type: str) -> bool:
         return "*" in self.event_types or event_type in self.event_types
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        """The secrets an attempt made at `at` is signed with: the current one, and the previous one
+        during the 24 hours after a rotation (Standard Webhooks sends both, space-separated)."""
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and at < self.previous_secret_expires_at:
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 class DeliveryStatus(models.TextChoices):
@@ -139,9 +167,6 @@ class Delivery(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     # Set by each claim; recording an outcome needs it to still match (see services.deliveries_attempt).
     claim_token = models.CharField(max_length=32, blank=True, db_index=True)
-    # A Celery dispatcher's reservation: the row sits in the broker's queue until then, so the next tick
-    # does not enqueue it again. Only an optimisation: the claim is what prevents a double send.
-    enqueued_until = models.DateTimeField(null=True, blank=True)
     last_attempted_at = models.DateTimeField(null=True, blank=True)
     last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -159,6 +184,12 @@ class Delivery(models.Model):
         indexes = [
             models.Index(
                 fields=["next_attempt_at"], name="delivery_due", condition=Q(status__in=list(RETRYABLE))
+            ),
+            # The fair dispatcher's scan: each endpoint's oldest due rows.
+            models.Index(
+                fields=["endpoint", "next_attempt_at", "id"],
+                name="delivery_due_by_endpoint",
+                condition=Q(status__in=list(RETRYABLE)),
             ),
             models.Index(
                 fields=["claimed_until"],
@@ -189,3 +220,26 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number} {self.response_code or self.error[:40]}"
+
+
+class Replay(models.Model):
+    """One replay asked for through the API: who, when, of which event, to which endpoint (or all).
+
+    The audit trail of replays, and what the quota counts (DSAR_WEBHOOK_REPLAYS_PER_HOUR per event).
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="replays")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    deliveries = models.PositiveIntegerField(help_text="Deliveries this replay created.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["event", "created_at"], name="replay_by_event")]
+
+    def __str__(self) -> str:
+        return f"replay of {self.event_id} by {self.actor or '?'}"

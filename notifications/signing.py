@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # the spec allows 24 to 64
@@ -34,12 +35,13 @@ def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body),
-    }
+def headers(*, secrets: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers. With several secrets (a rotation's overlap), one signature
+    per secret, space-separated, so a receiver holding either verifies."""
+    if not secrets:
+        raise ValueError("At least one secret.")
+    signatures = " ".join(sign(secret=s, msg_id=msg_id, timestamp=timestamp, body=body) for s in secrets)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signatures}
 
 
 def verify(*, secret: str, msg_id: str, timestamp: int, body: bytes, signature_header: str) -> bool:

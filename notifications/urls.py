@@ -9,14 +9,4 @@ urlpatterns = [
         apis.WebhookEndpointDetailApi.as_view(),
         name="webhook-endpoint",
     ),
-    path(
-        "requests/<str:request_id>/notifications",
-        apis.RequestNotificationsApi.as_view(),
-        name="request-notifications",
-    ),
-    path(
-        "requests/<str:request_id>/notifications/<str:event_id>/replay",
-        apis.RequestNotificationReplayApi.as_view(),
-        name="request-notification-replay",
-    ),
 ]

@@ -2,7 +2,7 @@ from django.urls import path
 
 from authority import apis as authority_apis
 
-from . import apis, lifecycle_apis
+from . import apis, lifecycle_apis, notification_apis
 from .policy_apis import PolicyPackListApi
 
 urlpatterns = [
@@ -43,6 +43,16 @@ urlpatterns = [
     path("requests/<str:request_id>/authority/submit", authority_apis.AuthoritySubmitApi.as_view()),
     path("requests/<str:request_id>/authority/approve", authority_apis.AuthorityApproveApi.as_view()),
     path("requests/<str:request_id>/authority/reject", authority_apis.AuthorityRejectApi.as_view()),
+    path(
+        "requests/<str:request_id>/notifications",
+        notification_apis.RequestNotificationsApi.as_view(),
+        name="request-notifications",
+    ),
+    path(
+        "requests/<str:request_id>/notifications/<str:event_id>/replay",
+        notification_apis.RequestNotificationReplayApi.as_view(),
+        name="request-notification-replay",
+    ),
     path("dsr", apis.DsrListApi.as_view(), name="dsr-list"),
     path("policy-packs", PolicyPackListApi.as_view(), name="policy-packs"),
 ]

@@ -26,7 +26,7 @@ def test_it_verifies_with_the_reference_library():
     secret = signing.secret_generate()
     body = '{"id":"evt_1","type":"request.created","data":{"name":"Zoë"}}'.encode()
     timestamp = int(time.time())
-    headers = signing.headers(secret=secret, msg_id="evt_1", timestamp=timestamp, body=body)
+    headers = signing.headers(secrets=[secret], msg_id="evt_1", timestamp=timestamp, body=body)
     assert headers["webhook-signature"].startswith("v1,")
     payload = Webhook(secret).verify(body, headers)
     assert payload["data"]["name"] == "Zoë"
@@ -35,7 +35,7 @@ def test_it_verifies_with_the_reference_library():
 def test_a_tampered_body_or_another_secret_fails_the_reference_check():
     secret = signing.secret_generate()
     body = b'{"id":"evt_1"}'
-    headers = signing.headers(secret=secret, msg_id="evt_1", timestamp=int(time.time()), body=body)
+    headers = signing.headers(secrets=[secret], msg_id="evt_1", timestamp=int(time.time()), body=body)
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(b'{"id":"evt_2"}', headers)
     with pytest.raises(WebhookVerificationError):

@@ -7,22 +7,30 @@ import signal
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from notifications import conf
-from notifications.worker import request_stop, run_loop
+from dsar_project.background.worker import request_stop, run_loop
 
 
 class Command(BaseCommand):
     help = (
-        "Deliver webhooks (relay, retries with backoff) and run the deadline sweeps, without a broker. "
+        "The embedded background worker: deliver webhooks (relay, fair dispatch, retries with backoff) and "
+        "run every app's sweeps, without a broker. "
         "Stops cleanly on SIGTERM or SIGINT, letting in-flight attempts finish."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--poll-seconds", type=float, default=1.0, help="Look for due work this often.")
-        parser.add_argument("--sweep-seconds", type=float, default=60.0, help="Deadline sweep interval.")
-        parser.add_argument("--threads", type=int, default=None, help="Concurrent attempts (default 8).")
+        parser.add_argument(
+            "--sweep-seconds", type=float, default=60.0, help="Sweep interval (deadline notices, purges)."
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Concurrent delivery attempts (default DSAR_WEBHOOK_WORKER_THREADS, 32).",
+        )
         parser.add_argument(
             "--wake-port",
             type=int,
@@ -39,7 +47,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if conf.broker_configured() and not options["once"]:
+        if settings.CELERY_BROKER_URL and not options["once"]:
             self.stderr.write(
                 "CELERY_BROKER_URL is set: Celery workers and beat do this work; running the embedded "
                 "loop as well is safe (claims are exclusive) but usually not what you want."
@@ -65,6 +73,6 @@ class Command(BaseCommand):
             poll_seconds=options["poll_seconds"],
             sweep_seconds=options["sweep_seconds"],
             threads=options["threads"],
-            wake_port=options["wake_port"],
+            wake_port_number=options["wake_port"],
             once=options["once"],
         )

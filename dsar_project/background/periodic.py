@@ -1,0 +1,41 @@
+"""What the background runner does, composed from each app's functions. Both runners call these.
+
+- `dispatch_pass`: relay the outbox into deliveries and start the due ones (notifications), every couple
+  of seconds and whenever an app says work is waiting;
+- `sweeps`: once a minute, every app's housekeeping: deadline notices and clock refreshes (requests),
+  orphaned deliveries (notifications), expired idempotency records and rate-limit windows (core).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+DISPATCH_EVERY_SECONDS = 2.0
+SWEEP_EVERY_SECONDS = 60.0
+
+
+def dispatch_pass() -> int:
+    """One pass of webhook dispatch; how many attempts it started."""
+    from notifications.dispatcher import pump_now
+
+    return pump_now()
+
+
+def sweeps(*, now: datetime) -> dict[str, int]:
+    """The periodic housekeeping of every app; counts of what it did, by name."""
+    from core import ratelimit
+    from core.idempotency import idempotency_purge
+    from notifications.services import deliveries_bury_orphans
+    from requests_app.sweeps import sweep_deadlines
+
+    result = sweep_deadlines(now=now)
+    return {
+        "atRisk": len(result.at_risk),
+        "overdue": len(result.overdue),
+        "acknowledgementAtRisk": len(result.acknowledgement_at_risk),
+        "acknowledgementOverdue": len(result.acknowledgement_overdue),
+        "refreshed": result.refreshed,
+        "orphanedDeliveries": deliveries_bury_orphans(now=now),
+        "idempotencyPurged": idempotency_purge(now=now),
+        "rateWindowsPurged": ratelimit.purge_ended(),
+    }
