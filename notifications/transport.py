@@ -179,6 +179,15 @@ def post(
         raw = response.read(EXCERPT_BYTES)
         status = response.status
         latency = int((time.monotonic() - started) * 1000)
+        if expired.is_set():
+            # The watchdog shut the socket while the response was still arriving: whatever the status
+            # line said, the exchange did not complete, so it is a failure to retry, not a delivery.
+            limit = connect_timeout + read_timeout
+            return HttpResult(
+                status=None,
+                latency_ms=latency,
+                error=f"Timed out: the response (HTTP {status}) was cut off after {limit:g} s.",
+            )
         if 200 <= status < 300:
             return HttpResult(status=status, latency_ms=latency, error="")
         reason = f"HTTP {status} {response.reason}".strip()

@@ -1,95 +1,51 @@
-"""Layering rules that code review alone would let slip."""
+"""Who may import whom. Apps signal work through `core.wakeup`; the runner at the project level composes them.
+
+- `notifications/` is a leaf: besides itself it imports only `core` (and libraries). The request-scoped
+  views of its history live in `requests_app`, which imports notifications, never the other way round.
+- No app imports the background runner (`dsar_project.background`): the runner imports the apps. The
+  entry points are the exception: `manage.py run_worker` and `serve` are management commands, which
+  Django only finds inside an app.
+"""
 
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLOCKS = ROOT / "clocks"
-FORBIDDEN_ROOTS = {"django", "rest_framework"}
-# Deadline code that reads the wall clock can only be tested by freezing global time (style.md §6.7).
-WALL_CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}
+PROJECT_PACKAGES = {"core", "notifications", "requests_app", "authority", "clocks", "exports", "dsar_project"}
+APPS = ("core", "notifications", "requests_app", "authority", "clocks")
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher():
-    """These checks read source files only: no Django settings needed."""
-
-
-def clocks_sources() -> list[Path]:
-    sources = sorted(CLOCKS.rglob("*.py"))
-    assert sources, f"no Python files under {CLOCKS}"
-    return sources
-
-
-def imported_roots(tree: ast.AST) -> set[str]:
-    roots = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__" and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                roots.add(first.value.split(".")[0])
-    return roots
-
-
-def test_clocks_never_imports_django_or_drf() -> None:
-    offenders = {}
-    for path in clocks_sources():
-        found = (
-            imported_roots(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))) & FORBIDDEN_ROOTS
-        )
-        if found:
-            offenders[str(path.relative_to(ROOT))] = sorted(found)
-    assert offenders == {}, f"clocks/ must stay pure Python: {offenders}"
-
-
-def test_clocks_never_reads_the_wall_clock() -> None:
-    offenders = []
-    for path in clocks_sources():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+def _imports(package: str) -> list[tuple[str, int, str]]:
+    """(file, line, imported module) for every import in the package, including those inside functions."""
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in WALL_CLOCK_CALLS
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id in {"datetime", "date", "time", "timezone"}
-            ):
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert offenders == [], f"`now` must be a parameter, not read inside clocks/: {offenders}"
+            if isinstance(node, ast.Import):
+                found += [(str(path.relative_to(ROOT)), node.lineno, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.append((str(path.relative_to(ROOT)), node.lineno, node.module))
+    return found
 
 
-def test_the_import_check_sees_forbidden_imports() -> None:
-    sample = "import django.conf\nfrom rest_framework import serializers\nx = __import__('django')\n"
-    assert imported_roots(ast.parse(sample)) == {"django", "rest_framework"}
+def test_notifications_is_a_leaf_that_imports_only_core():
+    offending = [
+        f"{file}:{line} imports {module}"
+        for file, line, module in _imports("notifications")
+        if module.split(".")[0] in PROJECT_PACKAGES - {"core", "notifications"}
+    ]
+    assert offending == []
 
 
-def test_clocks_imports_without_django_settings() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    code = (
-        "import sys, clocks\n"
-        "assert not any(m == 'django' or m.startswith(('django.', 'rest_framework')) for m in sys.modules), "
-        "sorted(m for m in sys.modules if 'django' in m)\n"
-        "print(len(clocks.jurisdiction_codes()))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout.strip()) >= 44
+@pytest.mark.parametrize("package", APPS)
+def test_no_app_imports_the_background_runner(package):
+    offending = [
+        f"{file}:{line} imports {module}"
+        for file, line, module in _imports(package)
+        if module.startswith("dsar_project.background") and "/management/commands/" not in file
+    ]
+    assert offending == []

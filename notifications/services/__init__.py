@@ -49,4 +49,5 @@ __all__ = [
     "event_replay",
     "outbox_drain",
     "outbox_relay",
+    "retry_delay",
 ]

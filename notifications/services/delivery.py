@@ -35,8 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Field, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Field, Q
 from django.utils import timezone
 
 from .. import conf, netguard, signing, transport
@@ -99,32 +98,103 @@ class _Candidate:
 
 
 def _candidates(now: datetime, per_endpoint: int) -> list[_Candidate]:
-    """Each live endpoint's oldest due deliveries, at most `per_endpoint` each (one query, a window)."""
-    ranked = (
-        Delivery.objects.filter(_due(now))
+    """Each live endpoint's oldest due deliveries, at most `per_endpoint` each.
+
+    The cost follows the number of endpoints, not the backlog: one index probe per endpoint
+    (`delivery_due_by_endpoint`) for its first rows, plus the rows whose worker's lease ran out (the
+    `delivery_leased` index), which come first in their endpoint's turn.
+    """
+    rows = _due_per_endpoint(now, per_endpoint) + _lapsed(now, per_endpoint)
+    rows.sort(key=lambda r: (r[2], r[4] != DeliveryStatus.DELIVERING, r[3] or now, r[0]))
+    candidates: list[_Candidate] = []
+    rank: Counter[str] = Counter()
+    for delivery_id, org_id, endpoint_id, next_at, status, attempt, claimed_at, backoff_until in rows:
+        rank[endpoint_id] += 1
+        if rank[endpoint_id] <= per_endpoint:
+            candidates.append(
+                _Candidate(
+                    delivery_id,
+                    org_id,
+                    endpoint_id,
+                    rank[endpoint_id],
+                    next_at,
+                    status,
+                    attempt,
+                    claimed_at,
+                    probing=backoff_until is not None,
+                )
+            )
+    return candidates
+
+
+_COLUMNS = (
+    "d.id, d.org_id, d.endpoint_id, d.next_attempt_at, d.status, d.attempt, d.claimed_at, e.backoff_until"
+)
+
+
+def _due_per_endpoint(now: datetime, per_endpoint: int) -> list[tuple]:
+    """(one SQL statement) the first `per_endpoint` retryable rows due now of every live endpoint."""
+    delivery = connection.ops.quote_name(Delivery._meta.db_table)
+    endpoint = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
+    breaker_closed = "(e.backoff_until IS NULL OR e.backoff_until <= %s)"
+    live = f"e.deleted_at IS NULL AND e.disabled_at IS NULL AND {breaker_closed}"
+    first_rows = (
+        f"SELECT i.id FROM {delivery} i WHERE i.endpoint_id = e.id AND i.status IN (%s, %s) "  # noqa: S608
+        "AND i.next_attempt_at <= %s ORDER BY i.next_attempt_at, i.id LIMIT %s"
+    )
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT {_COLUMNS} FROM {endpoint} e CROSS JOIN LATERAL ({first_rows}) f "  # noqa: S608
+            f"JOIN {delivery} d ON d.id = f.id WHERE {live}"
+        )
+    else:  # SQLite: the correlated subquery is evaluated per endpoint, then each row is found by its key
+        sql = f"SELECT {_COLUMNS} FROM {endpoint} e JOIN {delivery} d ON d.id IN ({first_rows}) WHERE {live}"  # noqa: S608
+    params = [*RETRYABLE, now, per_endpoint, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_param(p) for p in params])
+        return [_row(r) for r in cursor.fetchall()]
+
+
+def _lapsed(now: datetime, per_endpoint: int) -> list[tuple]:
+    """Claimed rows whose lease ran out (their worker died mid-attempt), on live endpoints."""
+    return [
+        tuple(r)
+        for r in Delivery.objects.filter(status=DeliveryStatus.DELIVERING, claimed_until__lte=now)
         .filter(endpoint__deleted_at__isnull=True, endpoint__disabled_at__isnull=True)
         .filter(Q(endpoint__backoff_until__isnull=True) | Q(endpoint__backoff_until__lte=now))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("endpoint_id")],
-                order_by=[F("next_attempt_at").asc(), F("id").asc()],
-            )
-        )
-        .filter(rank__lte=per_endpoint)
+        .order_by("claimed_until")
         .values_list(
             "id",
             "org_id",
             "endpoint_id",
-            "rank",
             "next_attempt_at",
             "status",
             "attempt",
             "claimed_at",
             "endpoint__backoff_until",
-        )
-    )
-    return [_Candidate(*row[:8], probing=row[8] is not None) for row in ranked]
+        )[: per_endpoint * 500]
+    ]
+
+
+def _param(value: Any) -> Any:
+    field = Delivery._meta.get_field("next_attempt_at")
+    if isinstance(value, datetime):
+        assert isinstance(field, Field)
+        return field.get_db_prep_value(value, connection)
+    return value
+
+
+def _row(row: tuple) -> tuple:
+    """Datetimes from a raw cursor as the ORM would give them (SQLite returns text)."""
+    converted = list(row)
+    for i in (3, 6, 7):
+        value = converted[i]
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        converted[i] = value
+    return tuple(converted)
 
 
 def _in_flight(now: datetime, org_ids: set[str]) -> tuple[Counter[str], Counter[str]]:

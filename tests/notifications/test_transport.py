@@ -62,6 +62,24 @@ def test_a_receiver_dripping_bytes_is_cut_off_at_the_whole_exchange_deadline():
     assert result.status is None and result.error.startswith("Timed out: no complete response within 1 s")
 
 
+def test_a_200_whose_body_is_cut_off_by_the_watchdog_is_a_failure_not_a_delivery():
+    # The status line and headers arrive at once; the body then drips within the read timeout each time,
+    # so only the whole-exchange deadline stops it. The exchange never completed: not DELIVERED.
+    def slow_body(conn):
+        conn.recv(65536)
+        with contextlib.suppress(OSError):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(1000):
+                conn.sendall(b"x")
+                time.sleep(0.2)
+
+    port, _ = _raw_server(slow_body)
+    result = _post(f"http://127.0.0.1:{port}/", connect=0.5, read=0.5)
+    assert not result.ok
+    assert result.status is None
+    assert result.error == "Timed out: the response (HTTP 200) was cut off after 1 s."
+
+
 def test_a_refused_connection_is_reported():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
