@@ -269,9 +269,9 @@ def _waited(c: _Candidate) -> datetime:
 def deliveries_claim(*, limit: int, clock: Clock = timezone.now) -> list[Delivery]:
     """Claim up to `limit` due deliveries, fairly (see the module docstring), for immediate sending.
 
-    On PostgreSQL the candidates' endpoints are locked (`SKIP LOCKED`) while their in-flight counts are
-    read and the claim is made, so two workers never both fill the same endpoint's slots; SQLite takes the
-    write lock at BEGIN (IMMEDIATE), which serialises claims altogether.
+    On PostgreSQL the candidates' endpoints are locked while their in-flight counts are read and the
+    claim is made, so two workers never both fill the same endpoint's slots; SQLite takes the write lock
+    at BEGIN (IMMEDIATE), which serialises claims altogether.
     """
     if limit <= 0:
         return []
@@ -282,16 +282,15 @@ def deliveries_claim(*, limit: int, clock: Clock = timezone.now) -> list[Deliver
         candidates = _candidates(now, per_endpoint)
         if not candidates:
             return []
-        endpoint_ids = {c.endpoint_id for c in candidates}
-        if connection.features.has_select_for_update_skip_locked:
-            endpoint_ids = set(
-                WebhookEndpoint.objects.filter(pk__in=endpoint_ids)
-                .select_for_update(skip_locked=True)
+        if connection.features.has_select_for_update:
+            # Wait (briefly) rather than skip: a claimer that skipped a locked endpoint would leave its
+            # new deliveries to the next tick. Every locker takes endpoints in id order: no deadlock.
+            list(
+                WebhookEndpoint.objects.filter(pk__in={c.endpoint_id for c in candidates})
+                .order_by("id")
+                .select_for_update()
                 .values_list("id", flat=True)
             )
-            candidates = [c for c in candidates if c.endpoint_id in endpoint_ids]
-            if not candidates:
-                return []
         busy_endpoints, busy_orgs = _in_flight(now, {c.org_id for c in candidates})
         picked = fair_pick(
             candidates,
@@ -483,8 +482,8 @@ def attempts_record(sents: Sequence[Sent], *, clock: Clock = timezone.now) -> li
     ]
     with transaction.atomic():
         _fast_commit()
-        # Endpoints first, in id order: the claim locks them with SKIP LOCKED, so neither side waits on
-        # the other in a cycle.
+        # Endpoints first, in id order, as the claim takes them: neither side waits on the other in a
+        # cycle.
         _breakers_update(sents, now=clock())
         DeliveryAttempt.objects.bulk_create(attempts)
         _update_claimed([s.delivery for s in sents])
@@ -523,8 +522,18 @@ def _breakers_update(sents: Sequence[Sent], *, now: datetime) -> None:
     by_endpoint: dict[str, list[Sent]] = defaultdict(list)
     for s in sents:
         by_endpoint[s.delivery.endpoint.pk].append(s)
+    # Endpoints that only succeeded: close their breaker if it was not closed, without taking a row lock
+    # when there is nothing to change (the common case, which must not queue behind the claims).
+    healthy = [e for e, outcomes in by_endpoint.items() if all(o.result.ok for o in outcomes)]
+    if healthy:
+        WebhookEndpoint.objects.filter(pk__in=healthy).filter(
+            Q(consecutive_failures__gt=0) | Q(backoff_until__isnull=False) | Q(backoff_trips__gt=0)
+        ).update(consecutive_failures=0, backoff_until=None, backoff_trips=0)
+    failing = sorted(set(by_endpoint) - set(healthy))
+    if not failing:
+        return
     rows = (
-        WebhookEndpoint.objects.filter(pk__in=sorted(by_endpoint))
+        WebhookEndpoint.objects.filter(pk__in=failing)
         .order_by("id")
         .select_for_update()
         .only("id", "org_id", "consecutive_failures", "backoff_until", "backoff_trips", "disabled_at")

@@ -32,9 +32,8 @@ class ReplayQuotaExceeded(Throttled):
     """
 
     def __init__(self, *, limit: int, wait: int) -> None:
-        super().__init__(
-            wait=wait, detail=f"This event was already replayed {limit} times in the last hour."
-        )
+        times = "once" if limit == 1 else f"{limit} times"
+        super().__init__(wait=wait, detail=f"This event was already replayed {times} in the last hour.")
         self.limit = limit
         self.retry_after = wait
 
