@@ -81,6 +81,18 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+class RateLimited(ApiError):
+    """429 `rate_limited` for a quota other than the key's rate (e.g. replays of one event); the message
+    names the quota, and `Retry-After` says when it frees up."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 class TlsRequired(ApiError):
     status_code = 400
     code = "tls_required"
@@ -139,6 +151,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     status_code: int
     if isinstance(exc, ApiError):
         code, status_code, message, details = exc.code, exc.status_code, exc.message, exc.details
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+            message = f"{message} Retry in {exc.retry_after} s."
     elif isinstance(exc, exceptions.ValidationError):
         details = flatten_errors(exc.detail)
         code, status_code, message = "validation_error", 400, _summary(details)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from core.api import NotFound, ValidationFailed
+from core.api import NotFound
+from core.cursors import cursor_decode, cursor_encode
 from core.models import Org
 
 from .filters import RequestFilter
@@ -66,36 +63,14 @@ def timeline_list(*, org: Org, request_id: str) -> list[TimelineEntry]:
 
 
 def encode_cursor(dsr: DataSubjectRequest) -> str:
-    raw = json.dumps([dsr.created_at.isoformat(), dsr.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-_CURSOR_ID = re.compile(r"[a-z]{2,8}_[0-9A-Za-z]{1,32}")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The cursor is ours, but arrives from outside: every part is checked before it reaches a query."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, pk = json.loads(raw)
-        parsed = datetime.fromisoformat(created)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        at = parsed.astimezone(UTC)  # OverflowError at the edges of datetime's range
-        if not 1900 <= at.year < 2200:
-            raise ValueError("out of range")
-        if not isinstance(pk, str) or not _CURSOR_ID.fullmatch(pk):
-            raise ValueError("not an id")
-        return at, pk
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
-        raise ValidationFailed.field("cursor", "Not a cursor this API returned.") from None
+    return cursor_encode(dsr.created_at, dsr.id)
 
 
 def dsr_page(*, org: Org, cursor: str | None, limit: int) -> tuple[list[DataSubjectRequest], str | None]:
     """Newest first, keyset-paginated on (created_at, id): stable while new requests arrive."""
     qs = request_queryset(org).order_by("-created_at", "-id")
     if cursor:
-        created, pk = _decode_cursor(cursor)
+        created, pk = cursor_decode(cursor)
         qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
     rows = _with_org(list(qs[: limit + 1]), org)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None

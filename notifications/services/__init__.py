@@ -25,7 +25,7 @@ from .delivery import (
 )
 from .endpoints import endpoint_create, endpoint_delete
 from .outbox import ALL_EVENTS, EVENT_TYPES, RelayResult, event_emit, outbox_drain, outbox_relay
-from .replay import ReplayResult, event_replay
+from .replay import ReplayQuotaExceeded, ReplayResult, event_replay
 
 __all__ = [
     "ALL_EVENTS",
@@ -33,6 +33,7 @@ __all__ = [
     "LOST_ATTEMPT_ERROR",
     "AttemptOutcome",
     "RelayResult",
+    "ReplayQuotaExceeded",
     "ReplayResult",
     "Sent",
     "attempt_send",

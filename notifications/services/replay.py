@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import Throttled
 
 from core import wakeup
-from core.api import Conflict, NotFound
+from core.api import Conflict, NotFound, RateLimited
 from core.models import Org
 
 from .. import conf
@@ -25,17 +24,16 @@ from .outbox import active_endpoints
 QUOTA_WINDOW = timedelta(hours=1)
 
 
-class ReplayQuotaExceeded(Throttled):
-    """The event was replayed `limit` times in the last hour: 429 `rate_limited`, `Retry-After: wait`.
-
-    A `Throttled`, so the API's exception handler answers it like the key's own rate limit.
-    """
+class ReplayQuotaExceeded(RateLimited):
+    """The event was replayed `limit` times in the last hour: 429 `rate_limited`, `Retry-After: wait`."""
 
     def __init__(self, *, limit: int, wait: int) -> None:
         times = "once" if limit == 1 else f"{limit} times"
-        super().__init__(wait=wait, detail=f"This event was already replayed {times} in the last hour.")
+        super().__init__(
+            f"This event was already replayed {times} in the last hour (DSAR_WEBHOOK_REPLAYS_PER_HOUR).",
+            retry_after=wait,
+        )
         self.limit = limit
-        self.retry_after = wait
 
 
 @dataclass(frozen=True)

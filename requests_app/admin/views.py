@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +24,10 @@ from django.utils import timezone
 
 import clocks
 from core.api import ApiError, InvalidTransition, ValidationFailed
-from core.models import Org
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
+from notifications.models import OutboxEvent, WebhookEndpoint
+from notifications.services import ReplayQuotaExceeded
 
 from .. import clock_picture, services
 from ..clock import compute_clock
@@ -140,6 +144,7 @@ def request_page(request: HttpRequest, dsr: DataSubjectRequest) -> dict[str, Any
     result = compute_clock(dsr, entries, now=now)
     acting = can_act(request)
     allowed = set(services.allowed_actions(dsr, now=now, entries=entries)) if acting else set()
+    notifications = notification_history(dsr)
     return {
         "title": subject_name(dsr),
         "subtitle": f"{dsr.pk} · {dsr.jurisdiction} · {status_words(dsr.status)}",
@@ -162,7 +167,9 @@ def request_page(request: HttpRequest, dsr: DataSubjectRequest) -> dict[str, Any
         "dsar_clock": clock_picture.build_picture(result, now=now),
         "dsar_explanation": clock_explanation(result),
         "dsar_timeline": timeline_rows(entries, zone=dsr.clock_timezone, moves=deadline_moves(dsr, entries)),
-        "dsar_notifications": notification_rows(dsr, with_replay=acting),
+        "dsar_notifications": notification_rows(dsr, notifications, with_replay=acting),
+        # Older events than those shown exist: the page says so (the API pages through all of them).
+        "dsar_notifications_older": notifications.next_cursor is not None,
     }
 
 
@@ -253,23 +260,24 @@ def success_message(spec: ActionSpec, result: services.ActionResult) -> str:
 
 # --- notification history and replay ------------------------------------------------------------------------
 
-
-def notification_history(*, org: Org, dsr: DataSubjectRequest) -> list[Any]:
-    """The request's outbox events with their deliveries, oldest first (the notifications app's selector)."""
-    from notifications import selectors as notification_selectors
-
-    history = getattr(notification_selectors, "notification_history", None)
-    if history is not None:
-        return list(history(org=org, request_id=dsr.pk))
-    from notifications.models import OutboxEvent
-
-    return list(OutboxEvent.objects.filter(org=org, request=dsr).order_by("created_at", "id"))
+# The request page shows the latest events; the API pages through all of them.
+ADMIN_EVENTS_SHOWN = 50
 
 
-def notification_rows(dsr: DataSubjectRequest, *, with_replay: bool) -> list[dict[str, Any]]:
+def notification_history(dsr: DataSubjectRequest) -> notification_selectors.HistoryPage:
+    """The request's latest events (up to ADMIN_EVENTS_SHOWN) with their latest deliveries."""
+    return notification_selectors.notification_history(
+        org=dsr.org, request_id=dsr.pk, limit=ADMIN_EVENTS_SHOWN, newest_first=True
+    )
+
+
+def notification_rows(
+    dsr: DataSubjectRequest, page: notification_selectors.HistoryPage, *, with_replay: bool
+) -> list[dict[str, Any]]:
+    """The page's events oldest first, like the timeline; each says how many earlier deliveries it hides."""
     rows = []
-    for event in notification_history(org=dsr.org, dsr=dsr):
-        deliveries = list(event.deliveries.all()) if hasattr(event, "deliveries") else []
+    for history in reversed(page.events):
+        event = history.event
         rows.append(
             {
                 "id": event.pk,
@@ -286,8 +294,10 @@ def notification_rows(dsr: DataSubjectRequest, *, with_replay: bool) -> list[dic
                         "replay_of": d.replay_of_id or "",
                         "actor": d.actor,
                     }
-                    for d in deliveries
+                    for d in history.deliveries
                 ],
+                "delivery_count": history.delivery_count,
+                "deliveries_hidden": history.delivery_count - len(history.deliveries),
                 "replay_url": reverse(
                     "admin:requests_app_datasubjectrequest_replay", args=[quote(dsr.pk), event.pk]
                 )
@@ -302,28 +312,16 @@ class ReplayForm(forms.Form):
     endpoint = forms.ChoiceField(required=False, label="Send to")
 
 
-def _replay_service() -> Any:
-    from notifications import services as notification_services
-
-    return getattr(notification_services, "event_replay", None)
-
-
 def replay_view(
     model_admin: DataSubjectRequestAdmin, request: HttpRequest, object_id: str, event_id: str
 ) -> HttpResponse:
     """GET: the event and a choice of endpoint. POST: a new delivery of the same event (replay service)."""
-    from notifications.models import OutboxEvent, WebhookEndpoint
-
     dsr = _request_or_404(model_admin, request, object_id)
     event = OutboxEvent.objects.filter(org_id=dsr.org_id, request=dsr, pk=event_id).first()
     if event is None:
         raise Http404("No such event for this request.")
     if not can_act(request):
         raise PermissionDenied("Auditors can view notifications but not replay them.")
-    replay = _replay_service()
-    if replay is None:
-        messages.error(request, "Replay is not available in this version.")
-        return HttpResponseRedirect(change_url(dsr) + "#notifications")
 
     endpoints = [
         e
@@ -339,14 +337,22 @@ def replay_view(
     ]
     if request.method == "POST" and form.is_valid():
         try:
-            result = replay(
+            result = notification_services.event_replay(
                 org=dsr.org,
                 request_id=dsr.pk,
                 event_id=event.pk,
                 endpoint_id=form.cleaned_data["endpoint"] or None,
                 actor=admin_actor(request),
             )
-        except ApiError as exc:
+        except ReplayQuotaExceeded as exc:
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            times = "once" if exc.limit == 1 else f"{exc.limit} times"
+            messages.error(
+                request,
+                f"Replay refused: this event was already replayed {times} in the last hour, the most "
+                f"allowed. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            )
+        except ApiError as exc:  # 404 (endpoint deleted meanwhile), 409 (disabled, not subscribed, none)
             messages.error(request, f"Replay refused: {localise_message(exc.message, dsr.clock_timezone)}")
         else:
             count = len(result.deliveries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,9 +11,12 @@ from admin_paths import act_url, change_url, replay_url
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from notifications.models import Delivery, OutboxEvent, WebhookEndpoint
+from notifications.models import Delivery, OutboxEvent, Replay, WebhookEndpoint
+from notifications.selectors import DELIVERIES_PER_EVENT
+from notifications.services import event_emit
 from requests_app import services
 from requests_app.admin.presenters import format_day
+from requests_app.admin.views import ADMIN_EVENTS_SHOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +108,93 @@ def test_it_shows_a_refused_replay_as_a_message(officer_client, on_time):
     assert response.status_code == 200
     assert any(m.startswith("Replay refused: No active webhook endpoint") for m in _messages(response))
     assert not Delivery.objects.exists()
+
+
+def test_it_records_an_admin_replay_like_an_api_one(officer_client, on_time, endpoint):
+    event = OutboxEvent.objects.get(request=on_time)
+
+    officer_client.post(replay_url(on_time, event.pk), {})
+
+    replay = Replay.objects.get()
+    assert (replay.event_id, replay.endpoint_id, replay.actor, replay.deliveries) == (
+        event.pk,
+        None,
+        "user:olivia",
+        1,
+    )
+
+
+def test_it_shows_a_replay_over_the_hourly_quota_as_a_message(officer_client, on_time, endpoint, settings):
+    settings.DSAR_WEBHOOK_REPLAYS_PER_HOUR = 1
+    event = OutboxEvent.objects.get(request=on_time)
+    officer_client.post(replay_url(on_time, event.pk), {"endpoint": endpoint.pk})
+
+    response = officer_client.post(replay_url(on_time, event.pk), {"endpoint": endpoint.pk}, follow=True)
+
+    assert response.status_code == 200
+    assert (
+        "Replay refused: this event was already replayed once in the last hour, the most allowed. "
+        "Try again in 60 minutes."
+    ) in _messages(response)
+    assert Delivery.objects.filter(event=event).count() == Replay.objects.count() == 1
+
+
+def _deliveries(event, endpoint, count):
+    return Delivery.objects.bulk_create(
+        Delivery(
+            org_id=event.org_id,
+            event=event,
+            endpoint=endpoint,
+            status="DELIVERED",
+            attempt=1,
+            created_at=event.created_at + timedelta(minutes=i),
+        )
+        for i in range(count)
+    )
+
+
+def test_it_shows_an_events_latest_deliveries_and_how_many_more_it_has(officer_client, on_time, endpoint):
+    event = OutboxEvent.objects.get(request=on_time)
+    rows = _deliveries(event, endpoint, DELIVERIES_PER_EVENT + 3)
+
+    response = officer_client.get(change_url(on_time))
+
+    (row,) = response.context["dsar_notifications"]
+    assert [d["id"] for d in row["deliveries"]] == [d.pk for d in rows[3:]]
+    assert (row["delivery_count"], row["deliveries_hidden"]) == (23, 3)
+    assert "3 more earlier deliveries not shown (23 in all)" in _section(
+        response.content.decode(), "notifications"
+    )
+
+
+def test_it_shows_the_latest_events_and_says_when_earlier_ones_are_not_shown(officer_client, on_time):
+    start = timezone.now()
+    emitted = [
+        event_emit(
+            org_id=on_time.org_id,
+            request_id=on_time.pk,
+            type="clock.at_risk",
+            data={},
+            at=start + timedelta(seconds=i),
+        ).pk
+        for i in range(ADMIN_EVENTS_SHOWN)
+    ]
+
+    response = officer_client.get(change_url(on_time))
+
+    rows = response.context["dsar_notifications"]
+    assert len(rows) == ADMIN_EVENTS_SHOWN
+    # The latest fifty, shown oldest first like the timeline: the first event (request.created) is left out.
+    assert [r["id"] for r in rows] == emitted
+    assert response.context["dsar_notifications_older"] is True
+    assert "earlier ones are not shown here" in _section(response.content.decode(), "notifications")
+
+
+def test_it_says_nothing_of_earlier_events_when_all_are_shown(officer_client, on_time):
+    response = officer_client.get(change_url(on_time))
+
+    assert response.context["dsar_notifications_older"] is False
+    assert "earlier ones are not shown" not in response.content.decode()
 
 
 def test_it_answers_404_for_an_event_of_another_request(officer_client, on_time, new_request):

@@ -5,23 +5,26 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from notifications.models import Delivery, DeliveryStatus, OutboxEvent
-from notifications.services import deliveries_due, delivery_attempt, outbox_relay
+from notifications.models import RETRYABLE, Delivery, DeliveryStatus, OutboxEvent, Replay
+from notifications.services import deliveries_attempt, outbox_relay
 
 pytestmark = pytest.mark.django_db
 
 
 def _deliver_all():
+    """Relay the outbox, then attempt every delivery that is due now (relayed or replayed)."""
     outbox_relay()
-    now = timezone.now()
-    for delivery_id in deliveries_due(now=now, limit=100):
-        delivery_attempt(delivery_id=delivery_id, now=now)
+    deliveries_attempt(
+        delivery_ids=list(Delivery.objects.filter(status__in=RETRYABLE).values_list("pk", flat=True))
+    )
 
 
 def _history(client, request_id):
     response = client.get(f"/v1/requests/{request_id}/notifications")
     assert response.status_code == 200, response.content
-    return response.json()["data"]["events"]
+    data = response.json()["data"]
+    assert "nextCursor" not in data  # one page is all there is in these tests
+    return data["events"]
 
 
 def test_history_lists_events_with_deliveries_and_attempts(
@@ -41,6 +44,7 @@ def test_history_lists_events_with_deliveries_and_attempts(
     assert created["payload"]["id"] == created["id"]
     assert created["payload"]["data"]["requestId"] == dsr["id"]
     (delivery,) = created["deliveries"]
+    assert created["deliveryCount"] == 1
     assert delivery["endpointId"] == endpoint.id
     assert delivery["status"] == "FAILED"
     assert delivery["attempt"] == 1
@@ -80,11 +84,12 @@ def test_history_does_not_grow_queries_with_events(
         assert officer.post(f"/v1/requests/{dsr['id']}/{action}", body).status_code == 202
     _deliver_all()
     integration_client.get("/v1/webhook-endpoints")  # warm the key's last-used stamp
-    # auth (1) + rate counter (1) + request (1) + events (1) + deliveries (1) + attempts (1)
+    # auth, rate counter, request, events, deliveries (ranked and counted by window functions), attempts
     with django_assert_max_num_queries(6):
         events = _history(integration_client, dsr["id"])
     assert len(events) == 4
     assert sum(len(e["deliveries"]) for e in events) == 8
+    assert [e["deliveryCount"] for e in events] == [2, 2, 2, 2]
 
 
 def test_replay_of_a_dead_event_delivers_the_same_event_again(
@@ -110,6 +115,10 @@ def test_replay_of_a_dead_event_delivers_the_same_event_again(
     assert first.body == second.body
     (event,) = _history(integration_client, dsr["id"])
     assert [d["status"] for d in event["deliveries"]] == ["DEAD", "DELIVERED"]
+    assert event["deliveryCount"] == 2
+    (replay,) = Replay.objects.all()
+    assert (replay.event_id, replay.endpoint_id, replay.deliveries) == (event["id"], None, 1)
+    assert replay.actor.startswith("apikey:")
 
 
 def test_replay_to_one_endpoint(make_request, integration_client, receiver, endpoint_for):
@@ -123,6 +132,7 @@ def test_replay_to_one_endpoint(make_request, integration_client, receiver, endp
     )
     assert response.status_code == 202
     assert [d["endpointId"] for d in response.json()["data"]["deliveries"]] == [second.id]
+    assert Replay.objects.get().endpoint_id == second.id
     _deliver_all()
     assert [r.path for r in receiver.received].count("/second") == 2
 
@@ -142,6 +152,7 @@ def test_replay_refuses_disabled_and_deleted_endpoints(
     integration_client.delete(f"/v1/webhook-endpoints/{endpoint.id}")
     assert integration_client.post(url, {"endpointId": endpoint.id}).status_code == 404
     assert integration_client.post(url, {"endpointId": "whe_nope"}).status_code == 404
+    assert not Replay.objects.exists()  # refusals leave no trace and use no quota
 
 
 def test_replay_of_an_unknown_event_or_one_of_another_request_is_404(
@@ -167,11 +178,16 @@ def test_another_org_gets_404_on_history_and_replay(make_request, other_org_clie
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert Delivery.objects.count() == 0
+    assert not Replay.objects.exists()
 
 
 def test_history_and_replay_need_the_integration_scope(make_request, intake_clerk):
     dsr = make_request()
+    event_id = OutboxEvent.objects.get(request_id=dsr["id"]).id
     assert intake_clerk.get(f"/v1/requests/{dsr['id']}/notifications").status_code == 403
+    assert (
+        intake_clerk.post(f"/v1/requests/{dsr['id']}/notifications/{event_id}/replay", {}).status_code == 403
+    )
 
 
 def test_an_idempotent_replay_creates_one_delivery(make_request, integration_client, receiver, endpoint_for):
@@ -184,3 +200,4 @@ def test_an_idempotent_replay_creates_one_delivery(make_request, integration_cli
     assert first.status_code == again.status_code == 202
     assert first.content == again.content
     assert Delivery.objects.filter(actor__startswith="apikey:").count() == 1
+    assert Replay.objects.count() == 1
