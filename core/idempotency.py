@@ -2,15 +2,19 @@
 
 Same key and same body → that response, byte for byte, and nothing changes. Same key, other body (or
 another endpoint) → 409 `conflict`. Keys are per org and expire after DSAR_IDEMPOTENCY_TTL_HOURS.
+
+A value shown once (a webhook signing secret) must not be kept here:
+`@idempotent(redact=("endpoint.secret",))` stores those paths of the answer's `data` as null, so the first
+answer carries the value and a replay answers the same object with null in its place.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +25,10 @@ from .api import Conflict, ValidationFailed, render_envelope
 from .models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
+# Answers that say "try again later" (a quota, the database busy): never stored under the key.
+TRANSIENT = frozenset({429, 503})
+
+ViewMethod = Callable[..., Any]
 
 
 def _fingerprint(request) -> str:
@@ -46,7 +54,40 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
     return response
 
 
-def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
+def redacted(data: Any, paths: Sequence[str]) -> Any:
+    """`data` with the value at each dotted path (`"endpoint.secret"`) replaced by None; paths that are
+    absent (an error answer) are left alone. Copies what it changes, never the caller's object."""
+    for path in paths:
+        data = _null_at(data, path.split("."))
+    return data
+
+
+def _null_at(data: Any, keys: list[str]) -> Any:
+    if not isinstance(data, Mapping) or keys[0] not in data:
+        return data
+    head, rest = keys[0], keys[1:]
+    return {**data, head: _null_at(data[head], rest) if rest else None}
+
+
+@overload
+def idempotent(view_method: ViewMethod, /) -> ViewMethod: ...
+
+
+@overload
+def idempotent(*, redact: Sequence[str] = ()) -> Callable[[ViewMethod], ViewMethod]: ...
+
+
+def idempotent(
+    view_method: ViewMethod | None = None, /, *, redact: Sequence[str] = ()
+) -> ViewMethod | Callable[[ViewMethod], ViewMethod]:
+    """`@idempotent`, or `@idempotent(redact=("endpoint.secret",))` for an answer with a value shown once:
+    the stored (and replayed) answer has null at those paths of `data`."""
+    if view_method is None:
+        return lambda method: _idempotent(method, tuple(redact))
+    return _idempotent(view_method, tuple(redact))
+
+
+def _idempotent(view_method: ViewMethod, redact: tuple[str, ...]) -> ViewMethod:
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request.headers.get("Idempotency-Key")
@@ -83,9 +124,18 @@ def idempotent(view_method: Callable[..., Any]) -> Callable[..., Any]:
                 except Exception as exc:
                     response = self.handle_exception(exc)
                 body = render_envelope(response.data, response.status_code)
-                record.status_code = response.status_code
-                record.response_body = body
-                record.save(update_fields=["status_code", "response_body"])
+                if response.status_code in TRANSIENT:
+                    # "Not now" is not an answer to keep: the same call with the same key may succeed
+                    # later, so it must reach the view again rather than get this refusal back.
+                    record.delete()
+                else:
+                    record.status_code = response.status_code
+                    record.response_body = (
+                        render_envelope(redacted(response.data, redact), response.status_code)
+                        if redact
+                        else body
+                    )
+                    record.save(update_fields=["status_code", "response_body"])
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(org=org, key=key).first()
             if existing is None:

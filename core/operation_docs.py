@@ -248,9 +248,15 @@ OPERATIONS: dict[str, OperationDoc] = {
     "requests_notifications": OperationDoc(
         summary="List a request's notification events",
         description=(
-            "Every event the request emitted (oldest first), each with its webhook deliveries: status "
+            "The events the request emitted, oldest first, each with its webhook deliveries: status "
             "(`PENDING`, `DELIVERED`, `FAILED`, `DEAD`), attempt count, the receiver's response code, "
-            "latency and error, and the attempts themselves."
+            "latency and error, and the attempts themselves.\n\n"
+            "Paginated: `limit` events per page (1 to 200, default 50). When more events follow, the answer "
+            "carries `nextCursor`: pass it unchanged as `cursor` to get the next page; it is absent on the "
+            "last page. Walking the pages visits every event once, in order. "
+            "A cursor this API did not return is refused (400 `validation_error` on `cursor`).\n\n"
+            "An event lists at most its 20 latest deliveries (replays included), oldest first; "
+            "`deliveryCount` says how many it has in all."
         ),
         tag="Notifications",
     ),
@@ -259,7 +265,12 @@ OPERATIONS: dict[str, OperationDoc] = {
         description=(
             "Send an event again as a new delivery with the same event id (receivers deduplicate on it): "
             "to one endpoint (`endpointId`) or to every active endpoint that subscribes to the event's "
-            "type. Answers 202 with the event and the new deliveries."
+            "type. Answers 202 with the event and the new deliveries.\n\n"
+            "Quota: an event can be replayed at most 10 times in any rolling hour (the installation may "
+            "set another number). Beyond that the answer is 429 `rate_limited`, and `Retry-After` gives the "
+            "seconds until the oldest replay counted leaves the hour. A refused replay does not count; "
+            "an idempotent retry (same `Idempotency-Key` and body) returns the first answer and does not "
+            "count again."
         ),
         tag="Notifications",
         conflict_note=(
@@ -271,18 +282,48 @@ OPERATIONS: dict[str, OperationDoc] = {
         summary="Register a webhook endpoint",
         description=(
             'Register a receiver for notification events: `url`, `eventTypes` (names, or `["*"]` for '
-            "all) and an optional `description`. The URL's host must resolve, and to public addresses "
-            "unless the installation allows private networks; payloads carry personal data. Answers 201 "
-            "with the endpoint and its signing `secret` (`whsec_…`), shown in this answer only. Deliveries "
-            "are signed the Standard Webhooks way."
+            "all) and an optional `description`. The URL must be `https` (payloads carry personal data) "
+            "unless the installation allows private networks, and its host must resolve now, to public "
+            "addresses unless private networks are allowed. Answers 201 with the endpoint and its signing "
+            "`secret` (`whsec_…`), shown in this answer only: an idempotent replay (same `Idempotency-Key`) "
+            "answers the same endpoint with `secret: null`. Deliveries are signed the Standard Webhooks way."
         ),
         tag="Webhook endpoints",
+        conflict_note=(
+            "the organisation already has the most live endpoints allowed (`DSAR_WEBHOOK_MAX_ENDPOINTS`, "
+            "default 20; `conflict`)"
+        ),
     ),
     "webhook_endpoints_list": OperationDoc(
         summary="List webhook endpoints",
         description=(
             "The organisation's webhook endpoints with their status (`ACTIVE`, or `DISABLED` with the "
-            "reason), never their secrets."
+            "reason), their last rotation and their circuit breaker (`consecutiveFailures`, "
+            "`backoffUntil`), never their secrets."
+        ),
+        tag="Webhook endpoints",
+    ),
+    "webhook_endpoints_update": OperationDoc(
+        summary="Change a webhook endpoint",
+        description=(
+            "Change any of `url`, `eventTypes`, `description` and `status` (at least one; the others keep "
+            "their values). A new URL is checked as at registration. `status: DISABLED` stops deliveries "
+            "to it (those not yet sent end as `DEAD`); `status: ACTIVE` re-enables a disabled endpoint — "
+            "one disabled because its receiver answered 410 Gone included — with its circuit breaker "
+            "closed, so the next event is delivered again. Answers 200 with the endpoint, without its "
+            "secret."
+        ),
+        tag="Webhook endpoints",
+    ),
+    "webhook_endpoints_rotate_secret": OperationDoc(
+        summary="Rotate a webhook endpoint's signing secret",
+        description=(
+            "Replace the endpoint's signing secret. Answers 200 with the endpoint and its new `secret`, "
+            "shown in this answer only (an idempotent replay answers `secret: null` and rotates nothing). "
+            "For the next 24 hours by default (until `previousSecretExpiresAt`) every delivery carries two "
+            "signatures in `webhook-signature`, space-separated as Standard Webhooks allows: one with the "
+            "new secret and one with the previous, so a receiver can switch secrets without missing a "
+            "delivery."
         ),
         tag="Webhook endpoints",
     ),

@@ -17,8 +17,8 @@ AUDITOR = "Auditor"
 
 # `change_datasubjectrequest` is what "may act" means: the request page never saves the model itself
 # (its change form is read-only); the permission unlocks the action forms, each of which calls a service.
-# Notification models are left out on purpose: their admin is not scoped to the staff user's org, so only
-# superusers see it. The request page shows a request's notification history to both groups instead.
+# The notification admins are scoped to the staff user's org like the rest: officers see and manage their
+# org's webhook endpoints (disable, re-enable: the same services as the API), auditors see them.
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     OFFICER: (
         "core.view_org",
@@ -27,12 +27,21 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "requests_app.view_datasubjectrequest",
         "requests_app.change_datasubjectrequest",
         "authority.view_authorityevidence",
+        "notifications.view_webhookendpoint",
+        "notifications.change_webhookendpoint",
+        "notifications.view_delivery",
+        "notifications.view_outboxevent",
+        "notifications.view_replay",
     ),
     AUDITOR: (
         "core.view_org",
         "core.view_apikey",
         "requests_app.view_datasubjectrequest",
         "authority.view_authorityevidence",
+        "notifications.view_webhookendpoint",
+        "notifications.view_delivery",
+        "notifications.view_outboxevent",
+        "notifications.view_replay",
     ),
 }
 

@@ -4,19 +4,26 @@ deliveries are described here too; the request-scoped views (history, replay) li
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from core.idempotency import idempotent
-from core.serializers import StrictSerializer, WebhookUrlField
+from core.serializers import StrictCharField, StrictSerializer, WebhookUrlField
 from core.views import ApiView, validated
 
 from . import selectors, services
 from .models import ApiDeliveryStatus, EndpointStatus
 from .resources import endpoint_resource
+from .services import endpoint_rotate_secret, endpoint_update
 
 SCOPES = ("integration",)
+# A signing secret is shown once: the idempotency store keeps the answer with null in its place.
+SHOWN_ONCE = ("endpoint.secret",)
 
 
 # --- schema-only descriptions of the answers (the views build plain dicts) -------------------------------
@@ -27,14 +34,40 @@ class EndpointOutput(serializers.Serializer):
     url = serializers.CharField()
     eventTypes = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField(allow_blank=True)
-    createdAt = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     disabledAt = serializers.DateTimeField(allow_null=True)
-    disabledReason = serializers.CharField(allow_null=True)
+    disabledReason = serializers.CharField(
+        allow_null=True, help_text="Why it is DISABLED: a receiver's 410 Gone, or who disabled it."
+    )
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField(
+        allow_null=True, help_text="The last change through PATCH or a secret rotation; null if none."
+    )
+    secretRotatedAt = serializers.DateTimeField(allow_null=True, help_text="The last rotation; null if none.")
+    previousSecretExpiresAt = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until then deliveries are signed with the previous secret too (a second `v1,` entry).",
+    )
+    consecutiveFailures = serializers.IntegerField(
+        min_value=0, help_text="Failed attempts in a row; a delivered one resets it."
+    )
+    backoffUntil = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "The circuit breaker: after too many failures in a row nothing is sent before this time, then "
+            "one attempt at a time until one succeeds. Null when the breaker is closed."
+        ),
+    )
 
 
-class EndpointCreatedOutput(EndpointOutput):
-    secret = serializers.CharField(help_text="whsec_… — shown once, in this answer only.")
+class EndpointWithSecretOutput(EndpointOutput):
+    secret = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "whsec_… — shown once, in this answer only; null when the answer is an idempotent replay "
+            "(same Idempotency-Key)."
+        ),
+    )
 
 
 class AttemptOutput(serializers.Serializer):
@@ -73,8 +106,12 @@ class EventWithDeliveriesOutput(EventOutput):
     deliveries = DeliveryOutput(many=True)
 
 
-class EndpointCreateAnswer(serializers.Serializer):
-    endpoint = EndpointCreatedOutput()
+class EndpointWithSecretAnswer(serializers.Serializer):
+    endpoint = EndpointWithSecretOutput()
+
+
+class EndpointAnswer(serializers.Serializer):
+    endpoint = EndpointOutput()
 
 
 class EndpointListAnswer(serializers.Serializer):
@@ -97,14 +134,58 @@ class ReplayAnswer(serializers.Serializer):
 # --- views --------------------------------------------------------------------------------------------------
 
 
-class EndpointCreateInput(StrictSerializer):
-    url = WebhookUrlField()
-    eventTypes = serializers.ListField(
+def _event_types_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
         child=serializers.ChoiceField(choices=[*services.EVENT_TYPES, services.ALL_EVENTS]),
         allow_empty=False,
         max_length=len(services.EVENT_TYPES) + 1,
+        **kwargs,
     )
-    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class EndpointCreateInput(StrictSerializer):
+    url = WebhookUrlField()
+    eventTypes = _event_types_field()
+    description = StrictCharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class EndpointUpdateInput(StrictSerializer):
+    """The fields to change (at least one); the others keep their values."""
+
+    url = WebhookUrlField(required=False)
+    eventTypes = _event_types_field(required=False)
+    description = StrictCharField(required=False, allow_blank=True, max_length=500)
+    status = serializers.ChoiceField(
+        choices=EndpointStatus.choices,
+        required=False,
+        help_text=(
+            "DISABLED stops deliveries (those not yet sent end as DEAD); ACTIVE re-enables a disabled "
+            "endpoint (also one disabled after its receiver answered 410 Gone) and closes its circuit "
+            "breaker."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            names = ", ".join(self.fields)
+            raise serializers.ValidationError(f"Give at least one field to change ({names}).")
+        return super().validate(attrs)
+
+
+class EndpointUpdateInputSchema(OpenApiSerializerExtension):
+    """The schema says what `validate` requires: a body with at least one of the fields."""
+
+    target_class = EndpointUpdateInput
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["anyOf"] = [{"required": [name]} for name in force_instance(self.target).fields]
+        return schema
+
+
+class RotateSecretInput(StrictSerializer):
+    """No fields: the body is empty (`{}`) or absent."""
 
 
 class WebhookEndpointCollectionApi(ApiView):
@@ -112,10 +193,10 @@ class WebhookEndpointCollectionApi(ApiView):
 
     @extend_schema(
         request=EndpointCreateInput,
-        responses={201: EndpointCreateAnswer},
+        responses={201: EndpointWithSecretAnswer},
         operation_id="webhook_endpoints_create",
     )
-    @idempotent
+    @idempotent(redact=SHOWN_ONCE)
     def post(self, request) -> Response:
         data = validated(EndpointCreateInput, request.data)
         endpoint = services.endpoint_create(
@@ -136,7 +217,40 @@ class WebhookEndpointCollectionApi(ApiView):
 class WebhookEndpointDetailApi(ApiView):
     required_scopes = SCOPES
 
+    @extend_schema(
+        request=EndpointUpdateInput, responses={200: EndpointAnswer}, operation_id="webhook_endpoints_update"
+    )
+    def patch(self, request, endpoint_id: str) -> Response:
+        data = validated(EndpointUpdateInput, request.data)
+        endpoint = endpoint_update(
+            org=request.user.org,
+            endpoint_id=endpoint_id,
+            actor=request.user.actor,
+            url=data.get("url"),
+            event_types=data.get("eventTypes"),
+            description=data.get("description"),
+            status=data.get("status"),
+        )
+        return Response({"endpoint": endpoint_resource(endpoint)})
+
     @extend_schema(responses={200: EndpointDeleteAnswer}, operation_id="webhook_endpoints_delete")
     def delete(self, request, endpoint_id: str) -> Response:
         services.endpoint_delete(org=request.user.org, endpoint_id=endpoint_id, actor=request.user.actor)
         return Response({"deleted": True})
+
+
+class WebhookEndpointRotateSecretApi(ApiView):
+    required_scopes = SCOPES
+
+    @extend_schema(
+        request=RotateSecretInput,
+        responses={200: EndpointWithSecretAnswer},
+        operation_id="webhook_endpoints_rotate_secret",
+    )
+    @idempotent(redact=SHOWN_ONCE)
+    def post(self, request, endpoint_id: str) -> Response:
+        validated(RotateSecretInput, request.data)
+        endpoint = endpoint_rotate_secret(
+            org=request.user.org, endpoint_id=endpoint_id, actor=request.user.actor
+        )
+        return Response({"endpoint": endpoint_resource(endpoint, with_secret=True)})

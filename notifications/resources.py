@@ -17,15 +17,23 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def endpoint_resource(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
+    """The contract's endpoint (`id` … `createdAt`, and `secret` when `with_secret`: only in the answers
+    that create or rotate it), and beside it what an integrator needs to see why nothing arrives:
+    when it last changed, its rotation, and its circuit breaker (`backoffUntil` is null when closed)."""
     out: dict[str, Any] = {
         "id": endpoint.pk,
         "url": endpoint.url,
         "eventTypes": list(endpoint.event_types),
         "description": endpoint.description,
-        "createdAt": _iso(endpoint.created_at),
         "status": EndpointStatus.ACTIVE if endpoint.disabled_at is None else EndpointStatus.DISABLED,
         "disabledAt": _iso(endpoint.disabled_at),
         "disabledReason": endpoint.disabled_reason or None,
+        "createdAt": _iso(endpoint.created_at),
+        "updatedAt": _iso(endpoint.updated_at),
+        "secretRotatedAt": _iso(endpoint.secret_rotated_at),
+        "previousSecretExpiresAt": _iso(endpoint.previous_secret_expires_at),
+        "consecutiveFailures": endpoint.consecutive_failures,
+        "backoffUntil": _iso(endpoint.backoff_until),
     }
     if with_secret:
         out["secret"] = endpoint.secret

@@ -9,4 +9,9 @@ urlpatterns = [
         apis.WebhookEndpointDetailApi.as_view(),
         name="webhook-endpoint",
     ),
+    path(
+        "webhook-endpoints/<str:endpoint_id>/rotate-secret",
+        apis.WebhookEndpointRotateSecretApi.as_view(),
+        name="webhook-endpoint-rotate-secret",
+    ),
 ]

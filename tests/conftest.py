@@ -97,6 +97,9 @@ class Client:
     def put(self, path: str, body=None, **headers):
         return self._call("put", path, body, **headers)
 
+    def patch(self, path: str, body=None, **headers):
+        return self._call("patch", path, {} if body is None else body, **headers)
+
     def delete(self, path: str, **headers):
         return self._call("delete", path, **headers)
 

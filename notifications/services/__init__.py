@@ -23,7 +23,7 @@ from .delivery import (
     delivery_attempt,
     retry_delay,
 )
-from .endpoints import endpoint_create, endpoint_delete
+from .endpoints import endpoint_create, endpoint_delete, endpoint_rotate_secret, endpoint_update
 from .outbox import ALL_EVENTS, EVENT_TYPES, RelayResult, event_emit, outbox_drain, outbox_relay
 from .replay import ReplayQuotaExceeded, ReplayResult, event_replay
 
@@ -46,6 +46,8 @@ __all__ = [
     "delivery_attempt",
     "endpoint_create",
     "endpoint_delete",
+    "endpoint_rotate_secret",
+    "endpoint_update",
     "event_emit",
     "event_replay",
     "outbox_drain",

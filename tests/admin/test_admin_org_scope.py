@@ -136,9 +136,26 @@ def test_the_request_queryset_is_the_only_way_in(officer_client, on_time, globex
 def test_staff_groups_cannot_open_another_orgs_notifications_in_the_admin(
     officer_client, auditor_client, globex_request
 ):
-    # The notification admin is org-scoped like the rest, and the groups hold no permission on it
-    # (operators use it; officers see history on the request page).
+    # The notification admin is org-scoped like the rest: both groups may open it, and see only their own
+    # org's events there; another org's answer 404 like ids that do not exist.
     event = OutboxEvent.objects.filter(request=globex_request).first()
     for client in (officer_client, auditor_client):
-        assert client.get("/admin/notifications/outboxevent/").status_code == 403
+        listing = client.get("/admin/notifications/outboxevent/")
+        assert listing.status_code == 200
+        assert event.pk not in listing.content.decode()
         assert client.get(f"/admin/notifications/outboxevent/{event.pk}/change/").status_code == 404
+
+
+def test_migrate_gives_existing_staff_groups_the_permissions_of_this_release(officer_client):
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    from core.staff import OFFICER
+
+    group = Group.objects.get(name=OFFICER)
+    group.permissions.remove(*Permission.objects.filter(content_type__app_label="notifications"))
+    call_command("migrate", verbosity=0)
+    granted = set(
+        group.permissions.filter(content_type__app_label="notifications").values_list("codename", flat=True)
+    )
+    assert {"view_webhookendpoint", "change_webhookendpoint", "view_replay"} <= granted

@@ -1,9 +1,11 @@
-"""/v1/webhook-endpoints: create (secret once), list (no secrets), delete; SSRF refusals; scopes; orgs."""
+"""/v1/webhook-endpoints: create (secret once), list (no secrets), delete; SSRF, https and DNS refusals;
+the per-org quota; scopes; orgs. Changes and rotation: test_endpoint_management.py."""
 
 from __future__ import annotations
 
 import pytest
 
+from core.models import IdempotencyRecord
 from notifications.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,8 @@ def test_star_subscribes_to_everything(integration_client):
         ({"eventTypes": []}, "eventTypes"),
         ({"eventTypes": "request.created"}, "eventTypes"),
         ({"url": "ftp://example.org/x"}, "url"),
+        ({"url": "https://user:pw@93.184.215.14/x"}, "url"),
+        ({"description": 42}, "description"),
         ({"url": 42}, "url"),
         ({"colour": "blue"}, "colour"),
     ],
@@ -60,12 +64,13 @@ def test_bad_bodies_are_400_with_the_field(integration_client, body, field):
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1/hook",
-        "http://10.0.0.1/hook",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://localhost:9000/hook",
-        "http://[::1]:8080/hook",
-        "http://[fd00:ec2::254]/",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.1/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://localhost:9000/hook",
+        "https://[::1]:8080/hook",
+        "https://[fd00:ec2::254]/",
+        "https://[::ffff:10.0.0.1]/hook",
     ],
 )
 def test_internal_targets_are_refused_at_registration(integration_client, url):
@@ -74,6 +79,29 @@ def test_internal_targets_are_refused_at_registration(integration_client, url):
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert error["details"][0]["field"] == "url"
+    assert error["details"][0]["message"].startswith("Refused:")  # the address, not the scheme
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_plain_http_is_refused_because_payloads_carry_personal_data(integration_client):
+    response = _create(integration_client, url="http://93.184.215.14/hooks/dsar")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    (detail,) = error["details"]
+    assert detail["field"] == "url"
+    assert "https" in detail["message"] and "personal data" in detail["message"]
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_a_host_that_does_not_resolve_is_refused_at_registration(integration_client):
+    response = _create(
+        integration_client, url="https://no-such-host.invalid/hook"
+    )  # RFC 6761: never resolves
+    assert response.status_code == 400, response.content
+    (detail,) = response.json()["error"]["details"]
+    assert detail["field"] == "url"
+    assert "does not resolve" in detail["message"] or "has no address" in detail["message"]
     assert WebhookEndpoint.objects.count() == 0
 
 
@@ -109,14 +137,49 @@ def test_it_needs_the_integration_scope(officer, intake_clerk):
         assert client.get("/v1/webhook-endpoints").status_code == 403
 
 
-def test_an_idempotent_retry_returns_the_same_endpoint(integration_client):
+def test_an_idempotent_retry_returns_the_same_endpoint_without_its_secret(integration_client):
     body = {"url": PUBLIC, "eventTypes": ["*"]}
     first = integration_client.post("/v1/webhook-endpoints", body, **{"Idempotency-Key": "k-1"})
     again = integration_client.post("/v1/webhook-endpoints", body, **{"Idempotency-Key": "k-1"})
     assert first.status_code == again.status_code == 201
-    assert first.content == again.content
+    created, replayed = first.json(), again.json()
+    secret = created["data"]["endpoint"]["secret"]
+    assert secret.startswith("whsec_")
+    assert replayed["data"]["endpoint"]["secret"] is None
+    created["data"]["endpoint"]["secret"] = None
+    assert replayed == created  # the same endpoint, field for field, but for the secret shown once
+    assert again["Idempotent-Replayed"] == "true"
     assert WebhookEndpoint.objects.count() == 1
+    record = IdempotencyRecord.objects.get(key="k-1")
+    assert secret.encode() not in bytes(record.response_body)
+    assert secret.split("_", 1)[1].encode() not in bytes(record.response_body)
     other = integration_client.post(
         "/v1/webhook-endpoints", {**body, "description": "x"}, **{"Idempotency-Key": "k-1"}
     )
     assert other.status_code == 409
+
+
+def test_an_org_has_at_most_the_configured_number_of_live_endpoints(integration_client, settings):
+    settings.DSAR_WEBHOOK_MAX_ENDPOINTS = 2
+    ids = [_create(integration_client).json()["data"]["endpoint"]["id"] for _ in range(2)]
+
+    response = _create(integration_client)
+
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert error["code"] == "conflict"
+    assert "DSAR_WEBHOOK_MAX_ENDPOINTS" in error["message"] and "2" in error["message"]
+    assert WebhookEndpoint.objects.count() == 2
+    # Deleted endpoints do not count; disabled ones do.
+    integration_client.delete(f"/v1/webhook-endpoints/{ids[0]}")
+    assert _create(integration_client).status_code == 201
+    disabled = integration_client.patch(f"/v1/webhook-endpoints/{ids[1]}", {"status": "DISABLED"})
+    assert disabled.json()["data"]["endpoint"]["status"] == "DISABLED"
+    assert _create(integration_client).status_code == 409
+
+
+def test_the_quota_is_per_org(integration_client, other_org_client, settings):
+    settings.DSAR_WEBHOOK_MAX_ENDPOINTS = 1
+    assert _create(integration_client).status_code == 201
+    assert _create(other_org_client).status_code == 201
+    assert _create(integration_client).status_code == 409

@@ -243,3 +243,23 @@ def test_concurrent_replays_of_one_event_never_exceed_the_quota(
 
     assert sorted(outcomes) == ["429"] * 3 + ["ok"] * 2
     assert Replay.objects.filter(event=event).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refusal_over_the_quota_is_not_kept_under_its_idempotency_key(
+    make_request, integration_client, receiver, endpoint_for, settings
+):
+    # A 429 says "not now": the client retrying later with the same key must reach the service again.
+    settings.DSAR_WEBHOOK_REPLAYS_PER_HOUR = 1
+    endpoint_for(receiver)
+    dsr = make_request()
+    url = _replay_url(dsr["id"], OutboxEvent.objects.get(request_id=dsr["id"]).id)
+    assert integration_client.post(url, {}).status_code == 202
+
+    refused = integration_client.post(url, {}, **{"Idempotency-Key": "later"})
+    assert refused.status_code == 429
+    assert "replayed once in the last hour" in refused.json()["error"]["message"]
+    Replay.objects.update(created_at=timezone.now() - timedelta(hours=2))  # the hour has passed
+    retried = integration_client.post(url, {}, **{"Idempotency-Key": "later"})
+    assert retried.status_code == 202
+    assert "Idempotent-Replayed" not in retried
