@@ -3,8 +3,10 @@
 Checks: the database answers, the shared cache stores and reads, the broker accepts a connection (when
 one is configured), no migration is pending, and the background worker and the scheduler ("beat") have
 reported in within the last two minutes. The worker and the scheduler report through `heartbeat()`: in
-embedded mode both roles are the `run_worker` process; with Celery, the periodic heartbeat task that beat
-sends and a worker runs.
+embedded mode both roles are the `run_worker` process (which `serve` restarts if it dies); with Celery,
+beat writes its own from its scheduler's tick (`dsar_project.background.beat`) and a worker writes
+"worker" when it runs the `dsar.heartbeat` task that beat sends. `heartbeats()` is the one reading of
+them, for `/healthz` and for the admin's home page.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 STALE_AFTER = timedelta(minutes=2)
 ROLES = ("worker", "beat")
+ROLE_NAMES = {"worker": "background worker", "beat": "scheduler (beat)"}
 _KEY = "dsar:heartbeat:{}"
 _last_written: dict[str, float] = {}
 
@@ -57,16 +60,39 @@ def _database() -> Check:
     return Check(True, f"{connection.vendor} answers")
 
 
-def _cache_and_heartbeats(now: datetime) -> dict[str, Check]:
-    """One read: the cache answers, and the heartbeats the worker and beat wrote into it are fresh."""
+@dataclass(frozen=True)
+class Heartbeat:
+    """One role's last report, judged: `seen` is None if it never reported; `check.ok` is False if stale."""
+
+    role: str
+    seen: datetime | None
+    check: Check
+
+    @property
+    def name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+
+def heartbeats(now: datetime | None = None) -> list[Heartbeat]:
+    """The worker's and beat's last reports, in `ROLES` order, in one cache read; raises if the cache fails.
+
+    Each is judged as `/healthz` judges it (stale after `STALE_AFTER`).
+    """
+    now = now or datetime.now(UTC)
     values = cache.get_many([_KEY.format(role) for role in ROLES])
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 2)[-2]
-    checks = {"cache": Check(True, f"{backend} cache answers")}
+    result = []
     for role in ROLES:
         value = values.get(_KEY.format(role))
         seen = datetime.fromtimestamp(float(value), tz=UTC) if value is not None else None
-        checks[role] = _heartbeat(role, seen, now)
-    return checks
+        result.append(Heartbeat(role, seen, _heartbeat(role, seen, now)))
+    return result
+
+
+def _cache_and_heartbeats(now: datetime) -> dict[str, Check]:
+    """One read: the cache answers, and the heartbeats the worker and beat wrote into it are fresh."""
+    beats = heartbeats(now)
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 2)[-2]
+    return {"cache": Check(True, f"{backend} cache answers"), **{beat.role: beat.check for beat in beats}}
 
 
 def _broker() -> Check:
@@ -95,7 +121,7 @@ def _migrations() -> Check:
 
 
 def _heartbeat(role: str, seen: datetime | None, now: datetime) -> Check:
-    what = "background worker" if role == "worker" else "scheduler (beat)"
+    what = ROLE_NAMES[role]
     if seen is None:
         return Check(False, f"the {what} has never reported in")
     age = int((now - seen).total_seconds())

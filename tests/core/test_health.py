@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -87,18 +88,32 @@ def test_pending_migrations_are_a_503(client, monkeypatch):
 
 
 def test_the_embedded_worker_reports_in_as_worker_and_scheduler(transactional_db):
-    from notifications.worker import run_loop
+    from dsar_project.background.worker import run_loop
 
-    run_loop(threading.Event(), once=True, wake_port=0, threads=1)
+    run_loop(threading.Event(), once=True, wake_port_number=0, threads=1)
 
     assert health.last_heartbeat("worker") is not None
     assert health.last_heartbeat("beat") is not None
 
 
-def test_the_celery_heartbeat_task_reports_both():
-    from core.tasks import heartbeat_task
+def test_the_celery_heartbeat_task_reports_the_worker_only():
+    # Beat writes its own heartbeat from its scheduler (tests/core/test_beat_heartbeat.py): a worker running
+    # this task says nothing about beat.
+    from dsar_project.background.tasks import heartbeat_task
 
     heartbeat_task()
 
     assert health.last_heartbeat("worker") is not None
-    assert health.last_heartbeat("beat") is not None
+    assert health.last_heartbeat("beat") is None
+
+
+def test_heartbeats_judge_each_part_as_healthz_does():
+    now = datetime.now(UTC)
+    cache.set("dsar:heartbeat:worker", now.timestamp() - 5, timeout=None)
+
+    worker, beat = health.heartbeats(now)
+
+    assert (worker.role, worker.name, worker.check.ok) == ("worker", "background worker", True)
+    assert worker.seen is not None and 4 <= (now - worker.seen).total_seconds() <= 6
+    assert (beat.role, beat.seen, beat.check.ok) == ("beat", None, False)
+    assert beat.check.detail == "the scheduler (beat) has never reported in"
