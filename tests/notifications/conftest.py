@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +46,11 @@ class Reply:
 
 
 class Receiver:
-    """Records every POST; answers with the scripted replies in order, then `default`."""
+    """Records every POST; answers with the scripted replies in order, then `default`.
+
+    `max_in_flight[path]` is the most requests to that path it held at once (from arrival until it starts
+    answering: a window inside the sender's own, so it never overstates the sender's concurrency).
+    """
 
     Reply = Reply  # test modules cannot import from conftest; they build replies as `receiver.Reply(...)`
 
@@ -53,6 +59,8 @@ class Receiver:
         self.script: list[Reply] = []
         self.default = Reply()
         self.cond = threading.Condition()
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,9 +82,15 @@ class Receiver:
                             at=time.time(),
                         )
                     )
+                    receiver.in_flight[self.path] += 1
+                    receiver.max_in_flight[self.path] = max(
+                        receiver.max_in_flight[self.path], receiver.in_flight[self.path]
+                    )
                     receiver.cond.notify_all()
                 if reply.delay:
                     time.sleep(reply.delay)
+                with receiver.cond:
+                    receiver.in_flight[self.path] -= 1
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -306,3 +320,73 @@ def _eventually(check, timeout: float = 10.0, interval: float = 0.05):
 def eventually():
     """`eventually(lambda: ..., timeout=10)`: poll until truthy (other processes write asynchronously)."""
     return _eventually
+
+
+# --- a Redis broker of the test's own (test_celery_redis.py, test_fairness.py) ---------------------------
+
+
+class RedisServer:
+    """`redis-server` on a free port of 127.0.0.1 (never the shared 6379), no persistence. `stop()` is a
+    crash: whatever sat in the queues is gone."""
+
+    def __init__(self, procs, port: int) -> None:
+        self.procs, self.port = procs, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.proc = None
+        self.generation = 0
+
+    def start(self) -> None:
+        self.generation += 1
+        self.proc = self.procs.start(
+            f"redis-{self.generation}",
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            env={"PATH": "/usr/bin:/bin:/usr/local/bin"},
+        )
+        self.proc.wait_for_output("Ready to accept connections", timeout=10)
+
+    def stop(self) -> None:
+        # A hard stop: whatever sat in the queues is gone, as after a real broker crash.
+        self.proc.kill()
+
+
+@pytest.fixture
+def redis_server(procs, port) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
+    server = RedisServer(procs, port)
+    server.start()
+    yield server
+
+
+def _use_broker(app, url: str) -> None:
+    app.conf.broker_url = url
+    # The app caches its connection and producer pools for the URL it first used; drop them so the next
+    # publish builds new ones for this URL (kombu keys its pools by connection, so old ones stay apart).
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker(redis_server, settings) -> Iterator[str]:
+    """Point this process's Celery app (the on-commit kick, `apply_async`) at the test's Redis."""
+    from dsar_project.celery import app
+
+    previous = app.conf.broker_url
+    settings.CELERY_BROKER_URL = redis_server.url
+    _use_broker(app, redis_server.url)
+    yield redis_server.url
+    _use_broker(app, previous)

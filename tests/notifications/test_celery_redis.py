@@ -1,8 +1,9 @@
 """Fault tests with the real services: a Redis broker and Celery worker and beat processes.
 
 Each test starts its own `redis-server` on a free port of 127.0.0.1 (never the shared 6379), without
-persistence, and real `celery -A dsar_project worker` / `beat` processes, and stops them all afterwards
-(`procs` fixture, process groups, SIGKILL as a last resort).
+persistence (`redis_server` and `broker` fixtures, in conftest), and real `celery -A dsar_project worker` /
+`beat` processes, and stops them all afterwards (`procs` fixture, process groups, SIGKILL as a last
+resort). The workers run the `dsar.*` tasks of `dsar_project/background/tasks.py`.
 
 The workers must see the rows this test commits, so the test runs with `transaction=True` and the
 children get a DATABASE_URL for the *test* database (`database_url_for_subprocesses` in conftest): on
@@ -20,7 +21,6 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -41,71 +41,9 @@ CHILD_SETTINGS = {
     "DSAR_WEBHOOK_READ_TIMEOUT": 2.0,
     "CELERY_BROKER_CONNECTION_MAX_RETRIES": None,
     "CELERY_BEAT_SCHEDULE": {
-        "tick": {"task": "notifications.dispatch_tick", "schedule": 0.5, "options": {"expires": 5}},
+        "tick": {"task": "dsar.dispatch", "schedule": 0.5, "options": {"expires": 5}},
     },
 }
-
-
-class RedisServer:
-    def __init__(self, procs, port: int) -> None:
-        self.procs, self.port = procs, port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.proc = None
-        self.generation = 0
-
-    def start(self) -> None:
-        self.generation += 1
-        self.proc = self.procs.start(
-            f"redis-{self.generation}",
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--maxmemory-policy",
-                "noeviction",
-            ],
-            env={"PATH": "/usr/bin:/bin:/usr/local/bin"},
-        )
-        self.proc.wait_for_output("Ready to accept connections", timeout=10)
-
-    def stop(self) -> None:
-        # A hard stop: whatever sat in the queues is gone, as after a real broker crash.
-        self.proc.kill()
-
-
-@pytest.fixture
-def redis_server(procs, port) -> Iterator[RedisServer]:
-    server = RedisServer(procs, port)
-    server.start()
-    yield server
-
-
-def _use_broker(app, url: str) -> None:
-    app.conf.broker_url = url
-    # The app caches its connection and producer pools for the URL it first used; drop them so the next
-    # publish builds new ones for this URL (kombu keys its pools by connection, so old ones stay apart).
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(redis_server, settings) -> Iterator[str]:
-    """Point this process's Celery app (the on-commit kick, `apply_async`) at the test's Redis."""
-    from dsar_project.celery import app
-
-    previous = app.conf.broker_url
-    settings.CELERY_BROKER_URL = redis_server.url
-    _use_broker(app, redis_server.url)
-    yield redis_server.url
-    _use_broker(app, previous)
 
 
 @pytest.fixture
@@ -217,28 +155,45 @@ def test_a_worker_killed_mid_delivery_is_attempted_again(org, celery, receiver, 
     assert attempts == [(1, None), (2, 200)]  # the lost attempt is on record, the retry succeeded
 
 
+def test_a_commit_alone_reaches_a_worker_through_the_broker(org, celery, receiver, endpoint_for, eventually):
+    # No beat: only the on-commit kick (`dsar.dispatch`, sent by name through Redis) can explain a delivery.
+    endpoint_for(receiver)
+    worker = celery.worker("w1", pool="solo")
+    started = time.time()
+    (request_id,) = _create(org, 1)
+    (got,) = receiver.wait_for(1, timeout=20)
+    assert got.json["data"]["requestId"] == request_id
+    assert got.at - started < 10
+    eventually(lambda: Delivery.objects.filter(status="DELIVERED").count() == 1, timeout=10)
+    assert "dsar.dispatch" in worker.output()  # the worker says which task it received
+
+
 def test_two_workers_racing_for_the_same_deliveries_send_each_attempt_once(
     org, celery, receiver, endpoint_for, eventually
 ):
+    from dsar_project.background.tasks import dispatch_task
+    from dsar_project.celery import app
     from notifications.services import outbox_relay
-    from notifications.tasks import deliver_task, dispatch_tick_task
 
     endpoint_for(receiver)
     endpoint_for(receiver, path="/second")
+    receiver.default = receiver.Reply(200, delay=0.05)  # attempts overlap, so the shares are tested
     _create(org, 50)
     ids = outbox_relay().delivery_ids
     assert len(ids) == 100
     workers = [celery.worker("w1", concurrency=2), celery.worker("w2", concurrency=2)]
-    # Every delivery enqueued three times over, plus dispatch ticks: both workers race for every row.
-    for _ in range(3):
-        for start in range(0, len(ids), 4):
-            deliver_task.apply_async(args=[ids[start : start + 4]])
-        dispatch_tick_task.apply_async()
+    # Dispatch asked for many times over, by the task and by name as the kicker does: four processes race
+    # for every row.
+    for _ in range(10):
+        dispatch_task.apply_async()
+        app.send_task("dsar.dispatch")
     eventually(lambda: Delivery.objects.filter(status="DELIVERED").count() == 100, timeout=60)
     time.sleep(1)  # anything sent twice would arrive now
     sent = Counter((r.webhook_id, r.path) for r in receiver.received)
     assert len(sent) == 100
     assert set(sent.values()) == {1}
     assert DeliveryAttempt.objects.count() == 100
+    # Each endpoint's share (DSAR_WEBHOOK_MAX_IN_FLIGHT, 2) holds across every worker process.
+    assert receiver.max_in_flight["/hook"] <= 2 and receiver.max_in_flight["/second"] <= 2
     for worker in workers:
         assert "Traceback" not in worker.output()

@@ -8,10 +8,11 @@ from unittest import mock
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
-from notifications import worker
+from core import wakeup
 from notifications.models import Delivery, OutboxEvent
-from notifications.services import endpoint_delete, outbox_relay
+from notifications.services import endpoint_delete, outbox_drain, outbox_relay
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +66,44 @@ def test_the_relay_works_in_batches(make_request, receiver, endpoint_for):
     assert Delivery.objects.count() == 5
 
 
-def test_commit_kicks_the_embedded_worker(make_request, django_capture_on_commit_callbacks, settings):
-    settings.CELERY_BROKER_URL = ""
-    worker._wake.clear()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+def test_the_drain_relays_batch_after_batch_until_the_outbox_is_empty(make_request, receiver, endpoint_for):
+    endpoint_for(receiver)
+    for _ in range(5):
         make_request()
-    assert callbacks
-    assert worker._wake.is_set()
+    times = []
+
+    def clock():
+        times.append(timezone.now())
+        return times[-1]
+
+    assert outbox_drain(batch=2, clock=clock) == 5
+    assert len(times) == 3  # 2 + 2 + 1: a short batch means the outbox is empty
+    assert Delivery.objects.count() == 5
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    # Each batch is stamped at the time it runs.
+    assert set(OutboxEvent.objects.values_list("dispatched_at", flat=True)) == set(times)
+    assert outbox_drain(batch=2) == 0
+
+
+def test_the_drain_takes_one_more_look_after_a_full_batch(make_request, receiver, endpoint_for):
+    endpoint_for(receiver)
+    for _ in range(4):
+        make_request()
+    with mock.patch("notifications.services.outbox.outbox_relay", wraps=outbox_relay) as relay:
+        assert outbox_drain(batch=2) == 4
+    assert [c.kwargs["limit"] for c in relay.call_args_list] == [2, 2, 2]  # the third finds nothing
+
+
+def test_commit_wakes_the_embedded_worker(make_request, django_capture_on_commit_callbacks, settings):
+    settings.CELERY_BROKER_URL = ""
+    wakeup.local_wake.clear()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_request()
+        assert not wakeup.local_wake.is_set()  # not before the commit
+    assert wakeup.work_waiting in callbacks
+    for callback in callbacks:
+        callback()
+    assert wakeup.local_wake.is_set()
 
 
 def test_commit_kicks_celery_off_thread_and_a_broker_outage_does_not_slow_the_request(
@@ -80,18 +112,18 @@ def test_commit_kicks_celery_off_thread_and_a_broker_outage_does_not_slow_the_re
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     called = threading.Event()
 
-    def broker_down(**kwargs):
+    def broker_down(*args, **kwargs):
         called.set()
         time.sleep(2)  # what a real publish to an unreachable broker does
         raise ConnectionError("broker down")
 
-    with mock.patch("notifications.tasks.relay_task.apply_async", side_effect=broker_down) as publish:
+    with mock.patch("celery.app.base.Celery.send_task", side_effect=broker_down) as publish:
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True):
             dsr = make_request()
         assert time.monotonic() - started < 1.5
-        assert called.wait(2), "the relay was not kicked"
-    publish.assert_called_with(retry=False)
+        assert called.wait(2), "the dispatch was not kicked"
+    publish.assert_called_with("dsar.dispatch", retry=False)
     assert OutboxEvent.objects.filter(request_id=dsr["id"]).count() == 1
 
 

@@ -39,7 +39,7 @@ def test_run_worker_delivers_promptly_when_woken_and_stops_on_sigterm(
         [sys.executable, "manage.py", "run_worker", "--poll-seconds", "30", "--sweep-seconds", "3600"],
         env=child_env(DSAR_WORKER_WAKE_PORT=str(port)),
     )
-    worker.wait_for_output("Webhook worker started")
+    worker.wait_for_output("Background worker started")
     time.sleep(0.5)  # past its first (empty) pass: from here on only a wake-up explains a prompt delivery
     started = time.time()
     dsr = fresh_request()
@@ -49,4 +49,4 @@ def test_run_worker_delivers_promptly_when_woken_and_stops_on_sigterm(
     eventually(lambda: Delivery.objects.get().status == "DELIVERED")
     worker.popen.send_signal(signal.SIGTERM)
     assert worker.popen.wait(10) == 0
-    assert "Webhook worker stopped" in worker.output()
+    assert "Background worker stopped." in worker.output()

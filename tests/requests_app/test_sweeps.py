@@ -12,8 +12,8 @@ from django.db import connections
 from django.utils import timezone
 
 from core.models import IdempotencyRecord
+from dsar_project.background.periodic import sweeps
 from notifications.models import OutboxEvent
-from notifications.tasks import run_sweeps
 from requests_app.models import DataSubjectRequest
 from requests_app.sweeps import sweep_deadlines
 
@@ -135,8 +135,53 @@ def test_expired_idempotency_records_are_purged(org, settings):
         org=org, key="new", method="POST", path="/v1/x", body_sha256="x", status_code=202, response_body=b"{}"
     )
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=now - timedelta(hours=25))
-    assert run_sweeps(now=now)["idempotencyPurged"] == 1
+    assert sweeps(now=now)["idempotencyPurged"] == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_the_sweeps_run_every_apps_housekeeping_and_count_it(make_request, org, settings):
+    from core.models import RateCounter
+    from notifications.models import Delivery, WebhookEndpoint
+    from notifications.services import outbox_relay
+
+    settings.DSAR_IDEMPOTENCY_TTL_HOURS = 24
+    now = timezone.now()
+    dsr = make_request()
+    _set_due(dsr["id"], days_from_today=3, now=now)  # requests: at risk
+    # notifications: an attempt lost (its worker died) while its endpoint was deleted.
+    endpoint = WebhookEndpoint.objects.create(
+        org=org, url="https://receiver.example/hook", event_types=["*"], secret="whsec_x", created_at=now
+    )
+    outbox_relay()
+    Delivery.objects.filter(endpoint=endpoint).update(
+        status="DELIVERING", attempt=1, claimed_at=now, claimed_until=now - timedelta(seconds=1)
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(deleted_at=now)
+    # core: an expired idempotency record and a rate-limit window that has ended.
+    record = IdempotencyRecord.objects.create(
+        org=org, key="old", method="POST", path="/v1/x", body_sha256="x", status_code=202, response_body=b"{}"
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=now - timedelta(hours=25))
+    RateCounter.objects.create(name="ended", expires_at=int(now.timestamp()) - 10, hits=3)
+
+    counts = sweeps(now=now)
+    assert counts["atRisk"] == 1
+    assert counts["orphanedDeliveries"] == 1
+    assert counts["idempotencyPurged"] >= 1  # the request's own intake may have left one too
+    assert counts["rateWindowsPurged"] >= 1  # ...and the API calls their rate-limit windows
+    assert set(counts) == {
+        "atRisk",
+        "overdue",
+        "acknowledgementAtRisk",
+        "acknowledgementOverdue",
+        "refreshed",
+        "orphanedDeliveries",
+        "idempotencyPurged",
+        "rateWindowsPurged",
+    }
+    assert Delivery.objects.get(endpoint=endpoint).status == "DEAD"
+    assert not RateCounter.objects.filter(name="ended").exists()
+    assert sweeps(now=now)["orphanedDeliveries"] == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -89,6 +89,9 @@ class Command(BaseCommand):
                     "worker_class": "gthread",
                     "timeout": 60,
                     "graceful_timeout": 10,
+                    # gunicorn's control socket is one path per user: two installations (or tests) on a
+                    # host would share it. serve is controlled by signals and its service manager.
+                    "control_socket_disable": True,
                     "accesslog": "-",
                     "errorlog": "-",
                 },
