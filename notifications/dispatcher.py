@@ -51,9 +51,11 @@ class Dispatcher:
 
     def pump(self) -> int:
         """Claim and start as many due deliveries as there are free threads. Returns how many started."""
-        if self._stopping:
-            return 0
         with self._pump_lock:
+            # Checked under the pump lock, which `shutdown` takes too: a claim in progress finishes (and is
+            # counted in `_active`) before shutdown waits for the active attempts to be recorded.
+            if self._stopping:
+                return 0
             with self._lock:
                 free = self.threads - self._active
             if free <= 0:
@@ -114,7 +116,8 @@ class Dispatcher:
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop claiming, let the attempts in flight finish and be recorded (bounded by the transport's
         timeouts), then stop the threads."""
-        self._stopping = True
+        with self._pump_lock:
+            self._stopping = True
         self.wait_idle(timeout if timeout is not None else conf.lease().total_seconds())
         self._finished.put(None)
         self._recorder.join(timeout=10)

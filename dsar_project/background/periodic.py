@@ -37,5 +37,5 @@ def sweeps(*, now: datetime) -> dict[str, int]:
         "refreshed": result.refreshed,
         "orphanedDeliveries": deliveries_bury_orphans(now=now),
         "idempotencyPurged": idempotency_purge(now=now),
-        "rateWindowsPurged": ratelimit.purge_ended(),
+        "rateWindowsPurged": ratelimit.purge_ended(now.timestamp()),
     }

@@ -484,9 +484,12 @@ def attempts_record(sents: Sequence[Sent], *, clock: Clock = timezone.now) -> li
         _fast_commit()
         # Endpoints first, in id order, as the claim takes them: neither side waits on the other in a
         # cycle.
-        _breakers_update(sents, now=clock())
+        burials = _breakers_update(sents, now=clock())
         DeliveryAttempt.objects.bulk_create(attempts)
         _update_claimed([s.delivery for s in sents])
+        # After the update, so that a failure just recorded (FAILED, due again later) is buried too.
+        for endpoint_id, reason in burials.items():
+            deliveries_bury(endpoint_id=endpoint_id, reason=reason)
     for s in sents:
         if not s.result.ok:
             d = s.delivery
@@ -517,8 +520,14 @@ def attempts_record(sents: Sequence[Sent], *, clock: Clock = timezone.now) -> li
     ]
 
 
-def _breakers_update(sents: Sequence[Sent], *, now: datetime) -> None:
-    """Each endpoint's run of failures, its breaker, and a 410's disabling, from these outcomes."""
+def _breakers_update(sents: Sequence[Sent], *, now: datetime) -> dict[str, str]:
+    """Each endpoint's run of failures, its breaker, and a 410's disabling, from these outcomes.
+
+    Returns the endpoints whose waiting deliveries must end as DEAD, with the reason: disabled by a 410
+    now, or deleted or disabled while these attempts were in flight (claims skip such endpoints, so a
+    failure left FAILED would wait for ever).
+    """
+    burials: dict[str, str] = {}
     by_endpoint: dict[str, list[Sent]] = defaultdict(list)
     for s in sents:
         by_endpoint[s.delivery.endpoint.pk].append(s)
@@ -531,12 +540,20 @@ def _breakers_update(sents: Sequence[Sent], *, now: datetime) -> None:
         ).update(consecutive_failures=0, backoff_until=None, backoff_trips=0)
     failing = sorted(set(by_endpoint) - set(healthy))
     if not failing:
-        return
+        return burials
     rows = (
         WebhookEndpoint.objects.filter(pk__in=failing)
         .order_by("id")
         .select_for_update()
-        .only("id", "org_id", "consecutive_failures", "backoff_until", "backoff_trips", "disabled_at")
+        .only(
+            "id",
+            "org_id",
+            "consecutive_failures",
+            "backoff_until",
+            "backoff_trips",
+            "disabled_at",
+            "deleted_at",
+        )
     )
     threshold = conf.breaker_threshold()
     for endpoint in rows:
@@ -574,10 +591,11 @@ def _breakers_update(sents: Sequence[Sent], *, now: datetime) -> None:
             log.warning("Webhook endpoint %s disabled: the receiver answered 410 Gone.", endpoint.pk)
         if changes:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**changes)
-        if gone is not None:
-            deliveries_bury(
-                endpoint_id=endpoint.pk, reason="The endpoint was disabled (410 Gone) before this was sent."
-            )
+        if endpoint.deleted_at is not None:
+            burials[endpoint.pk] = "The endpoint was deleted before this delivery was sent."
+        elif gone is not None or endpoint.disabled_at is not None:
+            burials[endpoint.pk] = "The endpoint was disabled before this delivery was sent."
+    return burials
 
 
 def deliveries_bury(*, endpoint_id: str, reason: str) -> int:

@@ -308,6 +308,24 @@ def test_an_attempt_lost_while_its_endpoint_was_deleted_ends_dead_at_the_sweep(
     assert receiver.received == []
 
 
+def test_an_attempt_in_flight_when_its_endpoint_is_deleted_that_then_fails_ends_dead(
+    make_request, receiver, endpoint_for, org
+):
+    from notifications.services import endpoint_delete
+
+    endpoint = endpoint_for(receiver)
+    make_request()
+    outbox_relay()
+    receiver.default = receiver.Reply(500)
+    (claimed,) = deliveries_claim(limit=10)
+    sent = attempt_send(claimed)
+    endpoint_delete(org=org, endpoint_id=endpoint.pk)  # while the attempt was on the wire
+    attempts_record([sent])
+    deliveries_bury_orphans(now=timezone.now() + timedelta(days=2))  # at the latest, the next sweeps
+    delivery = _only_delivery()
+    assert (delivery.status, delivery.next_attempt_at) == ("DEAD", None)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_send_each_attempt_once(make_request, receiver, endpoint_for):
     endpoint_for(receiver)

@@ -147,11 +147,14 @@ def test_every_attempt_of_a_long_run_signs_with_its_own_time_and_none_is_sent_tw
     for r in received:
         # The request went out when its attempt started, not when a batch was claimed.
         assert 0 <= r.at - int(r.timestamp) < 1.5
-        headers = {"webhook-id": r.webhook_id, "webhook-timestamp": r.timestamp, "webhook-signature": r.signature}
+        headers = {
+            "webhook-id": r.webhook_id,
+            "webhook-timestamp": r.timestamp,
+            "webhook-signature": r.signature,
+        }
         Webhook(secrets[r.path]).verify(r.body, headers)  # the reference implementation, tolerance included
     assert set(Delivery.objects.values_list("status", flat=True)) == {"DELIVERED"}
     assert not DeliveryAttempt.objects.filter(error=LOST_ATTEMPT_ERROR).exists()
     # Each attempt's record carries the time it was made and the timestamp it sent.
     for attempt in DeliveryAttempt.objects.all():
         assert abs(attempt.attempted_at.timestamp() - attempt.webhook_timestamp) < 1
-

@@ -344,3 +344,36 @@ def test_shutdown_lets_the_attempts_in_flight_finish_and_be_recorded_then_claims
     _due_deliveries(make_request, 1)
     assert dispatcher.pump() == 0
     assert Delivery.objects.filter(status="PENDING").count() == 1
+
+
+def test_shutdown_during_a_claim_still_records_what_that_claim_sends(
+    make_request, receiver, endpoint_for, monkeypatch
+):
+    endpoint_for(receiver)
+    _due_deliveries(make_request, 1)
+    real_claim = delivery_service.deliveries_claim
+    calls = {"n": 0}
+    claiming, resume = threading.Event(), threading.Event()
+
+    def claim(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the recorder's pump, right after it recorded the first attempt
+            claiming.set()
+            resume.wait(10)
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(delivery_service, "deliveries_claim", claim)
+    dispatcher = Dispatcher(2)  # shut down by the test itself
+    assert dispatcher.pump() == 1
+    _due_deliveries(make_request, 1)  # what the recorder's pump will find
+    assert claiming.wait(5)
+    stopping = threading.Thread(target=dispatcher.shutdown, kwargs={"timeout": 5})
+    stopping.start()
+    time.sleep(0.3)  # shutdown has begun (the worker got SIGTERM) while the claim is under way
+    resume.set()
+    stopping.join(20)
+    assert not stopping.is_alive()
+    # Whatever a claim sends before the shutdown completes is recorded, as `shutdown` promises.
+    assert len(receiver.received) == DeliveryAttempt.objects.count()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"DELIVERED"}
+    assert dispatcher.active == 0
