@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.notifications.conftest import Procs, free_port
-from tests.notifications.test_celery_redis import RedisServer
+from tests.notifications.conftest import Procs, RedisServer, free_port
 
 
 @pytest.fixture
