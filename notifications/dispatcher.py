@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import conf
 from .models import Delivery
 from .services import delivery as deliveries
+from .services.outbox import outbox_drain
 
 log = logging.getLogger("notifications.dispatcher")
 
@@ -149,7 +150,5 @@ def dispatcher_shutdown(timeout: float | None = None) -> None:
 
 def pump_now() -> int:
     """Relay the outbox, then start what is due: one pass, as beat's tick or a wake-up asks."""
-    from .services.outbox import outbox_drain
-
     outbox_drain(clock=timezone.now)
     return dispatcher().pump()

@@ -88,6 +88,7 @@ def run_loop(
 ) -> None:
     """Run until `stop` is set (or one pass with `once`). Exceptions are logged and the loop goes on."""
     from notifications.dispatcher import Dispatcher
+    from notifications.services import outbox_drain
 
     dispatcher = Dispatcher(threads)
     sweeper = _Sweeper()
@@ -102,8 +103,6 @@ def run_loop(
         while not stop.is_set():
             local_wake.clear()
             try:
-                from notifications.services import outbox_drain
-
                 outbox_drain()
                 dispatcher.pump()
                 heartbeat("worker")  # /healthz: the embedded worker is alive

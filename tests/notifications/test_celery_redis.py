@@ -9,7 +9,7 @@ The workers must see the rows this test commits, so the test runs with `transact
 children get a DATABASE_URL for the *test* database (`database_url_for_subprocesses` in conftest): on
 SQLite the settings make the test database a file (`<db>.test`, or `?test_name=` in DATABASE_URL), on
 PostgreSQL it is the `test_<name>` database. An in-memory SQLite test database cannot be shared with
-another process, so these tests skip themselves in that case. Short retry, lease and tick intervals
+another process, so these tests fail, saying why, in that case. Short retry, lease and tick intervals
 reach the children through a generated settings module (`child_env(settings=...)`).
 
 Run just these: `pytest -m redis tests/notifications`.
@@ -17,7 +17,6 @@ Run just these: `pytest -m redis tests/notifications`.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from collections import Counter
@@ -32,7 +31,6 @@ from requests_app.services import request_acknowledge, request_create
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
 ]
 
 CHILD_SETTINGS = {
