@@ -33,10 +33,3 @@ class AuthorityEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.status}"
-
-    def as_resource(self) -> dict:
-        return {
-            "evidenceArtifacts": self.evidence_artifacts,
-            "status": self.status,
-            "verifiedAt": self.verified_at.isoformat() if self.verified_at else None,
-        }

@@ -18,8 +18,8 @@ from . import schemas, services
 from . import serializers as s
 from .clock import compute_clock
 from .models import DataSubjectRequest
-from .resources import request_resource, timeline_resource
-from .selectors import dsr_page, request_get, request_list, timeline_list
+from .resources import request_resource, request_resource_row, timeline_resource
+from .selectors import dsr_page, request_get, request_list, request_row, timeline_list
 
 
 def _create(request, *, with_due_context: bool) -> Response:
@@ -66,10 +66,11 @@ class RequestCollectionApi(ApiView):
     def get(self, request) -> Response:
         query = self.query(request)
         now = timezone.now()
+        at_risk_days = request.user.org.at_risk_days
         rows, total = request_list(
             org=request.user.org,
             now=now,
-            filters={k: query.get(k) for k in ("status", "jurisdiction", "atRiskDays", "ackOverdue")},
+            filters={k: query.get(k) for k in s.RequestListQuerySerializer.FILTERS},
             sort_field=s.RequestListQuerySerializer.SORTS[query["sortBy"]],
             descending=query.get("sortOrder", "asc" if query["sortBy"] == "dueDate" else "desc") == "desc",
             offset=query["offset"],
@@ -77,7 +78,7 @@ class RequestCollectionApi(ApiView):
         )
         return Response(
             {
-                "requests": [request_resource(r, now=now) for r in rows],
+                "requests": [request_resource_row(r, now=now, at_risk_days=at_risk_days) for r in rows],
                 "total": total,
                 "limit": query["limit"],
                 "offset": query["offset"],
@@ -101,8 +102,9 @@ class RequestDetailApi(ApiView):
 
     @extend_schema(responses={200: schemas.RequestEnvelopeSchema}, operation_id="requests_retrieve")
     def get(self, request, request_id: str) -> Response:
-        dsr = request_get(org=request.user.org, request_id=request_id)
-        return Response({"request": request_resource(dsr, now=timezone.now())})
+        row = request_row(org=request.user.org, request_id=request_id)
+        resource = request_resource_row(row, now=timezone.now(), at_risk_days=request.user.org.at_risk_days)
+        return Response({"request": resource})
 
 
 class RequestTimelineApi(ApiView):

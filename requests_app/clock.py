@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,48 +95,80 @@ def store_clock(dsr: DataSubjectRequest, result: clocks.ClockResult) -> None:
     dsr.clock_days_remaining = result.days_remaining
 
 
-def clock_block(dsr: DataSubjectRequest, *, now: datetime, at_risk_days: int) -> dict[str, Any]:
+# The stored clock columns the contract's clock block is rendered from, in the order `clock_block` reads.
+BLOCK_COLUMNS = (
+    "clock_pack_id",
+    "clock_pack_version",
+    "clock_timezone",
+    "clock_state",
+    "clock_started_at",
+    "clock_base_due_date",
+    "clock_due_date",
+    "clock_due_at",
+    "clock_acknowledge_by",
+    "clock_acknowledged_at",
+    "clock_acknowledge_due_at",
+    "clock_deadline_kind",
+    "clock_answered_late",
+    "clock_days_remaining",
+)
+
+
+def clock_block(columns: Sequence[Any], *, status: str, now: datetime, at_risk_days: int) -> dict[str, Any]:
     """The contract's clock block — the one rendering of it, used by the Request resource, the lifecycle
-    envelope and the outbox — from the stored columns, with the time-dependent parts as of `now`."""
-    state = dsr.clock_state
+    envelope and the outbox — from the stored columns (`BLOCK_COLUMNS`), as they are: only what depends on
+    the time (`daysRemaining`, `atRisk`, `overdue`, `acknowledgeOverdue`) is worked out, as of `now`."""
+    (
+        pack_id,
+        pack_version,
+        tz,
+        state,
+        started_at,
+        base_due_date,
+        due_date,
+        due_at,
+        acknowledge_by,
+        acknowledged_at,
+        acknowledge_due_at,
+        deadline_kind,
+        answered_late,
+        frozen_days_remaining,
+    ) = columns
     stopped = state == ClockState.STOPPED
     days_remaining: int | None
     if stopped:
         days_remaining, at_risk, overdue = None, False, False
     else:
         if state == ClockState.RUNNING:
-            today = now.astimezone(zone(dsr.clock_timezone)).date()
-            days_remaining = (dsr.clock_due_date - today).days
-            overdue = now > dsr.clock_due_at
+            days_remaining = (due_date - now.astimezone(zone(tz)).date()).days
+            overdue = now > due_at
         else:  # paused or awaiting start: frozen where the pause found it
-            days_remaining = dsr.clock_days_remaining or 0
+            days_remaining = frozen_days_remaining or 0
             overdue = days_remaining < 0
         at_risk = days_remaining <= at_risk_days
+    local = zone(tz)
     return {
-        "policyPack": dsr.clock_pack_id,
-        "policyVersion": dsr.clock_pack_version,
-        "timezone": dsr.clock_timezone,
+        "policyPack": pack_id,
+        "policyVersion": pack_version,
+        "timezone": tz,
         "state": state,
-        "startedAt": _iso(dsr.clock_started_at, dsr.clock_timezone),
-        "baseDueDate": dsr.clock_base_due_date.isoformat(),
-        "dueDate": dsr.clock_due_date.isoformat(),
-        "dueAt": _iso(dsr.clock_due_at, dsr.clock_timezone),
-        "acknowledgeBy": dsr.clock_acknowledge_by.isoformat() if dsr.clock_acknowledge_by else None,
-        "acknowledgedAt": _iso(dsr.clock_acknowledged_at, dsr.clock_timezone),
-        "acknowledgeOverdue": acknowledge_overdue(dsr, now=now),
+        "startedAt": started_at.astimezone(local).isoformat() if started_at else None,
+        "baseDueDate": base_due_date.isoformat(),
+        "dueDate": due_date.isoformat(),
+        "dueAt": due_at.astimezone(local).isoformat() if due_at else None,
+        "acknowledgeBy": acknowledge_by.isoformat() if acknowledge_by else None,
+        "acknowledgedAt": acknowledged_at.astimezone(local).isoformat() if acknowledged_at else None,
+        "acknowledgeOverdue": _acknowledge_overdue(acknowledge_due_at, acknowledged_at, status, now),
         "daysRemaining": days_remaining,
         "atRisk": at_risk,
         "overdue": overdue,
-        "answeredLate": dsr.clock_answered_late if stopped else None,
-        "deadlineKind": dsr.clock_deadline_kind,
+        "answeredLate": answered_late if stopped else None,
+        "deadlineKind": deadline_kind,
     }
 
 
-def acknowledge_overdue(dsr: DataSubjectRequest, *, now: datetime) -> bool:
+def _acknowledge_overdue(
+    due_at: datetime | None, acknowledged_at: datetime | None, status: str, now: datetime
+) -> bool:
     """Open, owed an acknowledgement, not acknowledged, and the end of the acknowledgement day has passed."""
-    due_at = dsr.clock_acknowledge_due_at
-    return due_at is not None and dsr.clock_acknowledged_at is None and dsr.status in OPEN and now > due_at
-
-
-def _iso(value: datetime | None, tz: str) -> str | None:
-    return value.astimezone(zone(tz)).isoformat() if value else None
+    return due_at is not None and acknowledged_at is None and status in OPEN and now > due_at

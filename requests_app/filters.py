@@ -11,6 +11,7 @@ import clocks
 
 from .clock import zone
 from .models import ACTIVE, OPEN, DataSubjectRequest
+from .search import email_matches, text_matches
 
 
 @functools.cache
@@ -55,6 +56,8 @@ class RequestFilter(django_filters.FilterSet):
     jurisdiction = django_filters.CharFilter(field_name="jurisdiction")
     atRiskDays = django_filters.NumberFilter(method="filter_at_risk")
     ackOverdue = django_filters.BooleanFilter(method="filter_ack_overdue")
+    q = django_filters.CharFilter(method="filter_text")
+    email = django_filters.CharFilter(method="filter_email")
 
     class Meta:
         model = DataSubjectRequest
@@ -73,3 +76,9 @@ class RequestFilter(django_filters.FilterSet):
             return queryset
         overdue = ack_overdue(self.now)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(text_matches(value))
+
+    def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(email_matches(value))

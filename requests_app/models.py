@@ -9,6 +9,8 @@ from django.db.models import Q
 from core.ids import new_id
 from core.models import Org
 
+from .search import email_key, haystack
+
 
 class Status(models.TextChoices):
     RECEIVED = "RECEIVED"
@@ -97,6 +99,10 @@ class DeadlineKind(models.TextChoices):
     APPEAL = "APPEAL"
 
 
+_IDENTITY_FIELDS = frozenset({"id", "requestor_name", "requestor_email", "contact"})
+_SEARCH_FIELDS = ("requestor_email_key", "contact_key", "search_text")
+
+
 def _request_id() -> str:
     return new_id("req")
 
@@ -124,6 +130,12 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     requestor = models.JSONField(null=True, blank=True)
     requestor_name = models.CharField(max_length=200, blank=True)
     requestor_email = models.CharField(max_length=320, blank=True)
+
+    # Derived by save() from the identity fields above (requests_app.search): what `email=` compares
+    # (trimmed, case-folded) and the one case-folded haystack `q=` searches.
+    requestor_email_key = models.CharField(max_length=320, blank=True, db_default="", editable=False)
+    contact_key = models.CharField(max_length=320, blank=True, db_default="", editable=False)
+    search_text = models.TextField(blank=True, db_default="", editable=False)
 
     verification_status = models.CharField(
         max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.NOT_REQUESTED
@@ -193,6 +205,9 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["org", "updated_at", "id"], name="dsr_updated"),
             models.Index(fields=["org", "status", "id"], name="dsr_status"),
             models.Index(fields=["org", "jurisdiction", "id"], name="dsr_jurisdiction"),
+            # `email=`: exact matches on either key (PostgreSQL ORs the two index scans).
+            models.Index(fields=["org", "requestor_email_key"], name="dsr_requestor_email"),
+            models.Index(fields=["org", "contact_key"], name="dsr_contact"),
             # The queue's "acknowledgement overdue" view and its sweep.
             models.Index(
                 fields=["org", "clock_acknowledge_due_at", "id"],
@@ -203,6 +218,22 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.jurisdiction}, {self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The search keys follow the identity fields on every save that writes any of them.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not _IDENTITY_FIELDS.isdisjoint(update_fields):
+            self.requestor_email_key = email_key(self.requestor_email)
+            self.contact_key = email_key(self.contact)
+            self.search_text = haystack(
+                request_id=self.id,
+                requestor_name=self.requestor_name,
+                requestor_email=self.requestor_email,
+                contact=self.contact,
+            )
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *_SEARCH_FIELDS}
+        super().save(*args, **kwargs)
 
     @property
     def state_fields(self) -> tuple[fsm.FSMFieldMixin, ...]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .clock import clock_block
+from .clock import BLOCK_COLUMNS, clock_block
 from .models import DataSubjectRequest, TimelineEntry
 
 
@@ -13,36 +14,117 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def request_resource(dsr: DataSubjectRequest, *, now: datetime) -> dict[str, Any]:
-    authority = dsr.authority_current
+# The columns the Request resource is rendered from, in the order `request_resource_row` reads them: the
+# queue selects exactly these (`values_list`), so a page of rows needs no model instances.
+RESOURCE_COLUMNS = (
+    "id",
+    "org_id",
+    "status",
+    "jurisdiction",
+    "request_types",
+    "request_types_inferred",
+    "channel",
+    "raw_text",
+    "intake_received_at",
+    "contact",
+    "source_evidence",
+    "requestor",
+    "received_at",
+    "created_at",
+    "updated_at",
+    "verification_status",
+    "verification_requested_at",
+    "verification_received_at",
+    "outcome",
+    "appeal",
+    "authority_current_id",
+    "authority_current__evidence_artifacts",
+    "authority_current__status",
+    "authority_current__verified_at",
+    *BLOCK_COLUMNS,
+)
+_BLOCK = RESOURCE_COLUMNS.index(BLOCK_COLUMNS[0])
+
+
+def request_resource_row(row: Sequence[Any], *, now: datetime, at_risk_days: int) -> dict[str, Any]:
+    """The contract's Request resource from one row of `RESOURCE_COLUMNS`: the one source of its shape."""
+    (
+        request_id,
+        org_id,
+        status,
+        jurisdiction,
+        request_types,
+        request_types_inferred,
+        channel,
+        raw_text,
+        intake_received_at,
+        contact,
+        source_evidence,
+        requestor,
+        received_at,
+        created_at,
+        updated_at,
+        verification_status,
+        verification_requested_at,
+        verification_received_at,
+        outcome,
+        appeal,
+        authority_id,
+        authority_artifacts,
+        authority_status,
+        authority_verified_at,
+    ) = row[:_BLOCK]
     return {
-        "id": dsr.id,
-        "orgId": dsr.org_id,
-        "status": dsr.status,
-        "jurisdiction": dsr.jurisdiction,
-        "requestTypes": list(dsr.request_types),
-        "requestTypesInferred": dsr.request_types_inferred,
+        "id": request_id,
+        "orgId": org_id,
+        "status": status,
+        "jurisdiction": jurisdiction,
+        "requestTypes": request_types,
+        "requestTypesInferred": request_types_inferred,
         "intakeSource": {
-            "channel": dsr.channel,
-            "rawText": dsr.raw_text,
-            "receivedAt": _iso(dsr.intake_received_at),
-            "contact": dsr.contact or None,
-            "sourceEvidence": dsr.source_evidence,
+            "channel": channel,
+            "rawText": raw_text,
+            "receivedAt": _iso(intake_received_at),
+            "contact": contact or None,
+            "sourceEvidence": source_evidence,
         },
-        "requestor": dsr.requestor,
-        "authority": authority.as_resource() if authority else None,
-        "receivedAt": _iso(dsr.received_at),
-        "createdAt": _iso(dsr.created_at),
-        "updatedAt": _iso(dsr.updated_at),
-        "clock": clock_block(dsr, now=now, at_risk_days=dsr.org.at_risk_days),
+        "requestor": requestor,
+        "authority": None
+        if authority_id is None
+        else {
+            "evidenceArtifacts": authority_artifacts,
+            "status": authority_status,
+            "verifiedAt": _iso(authority_verified_at),
+        },
+        "receivedAt": _iso(received_at),
+        "createdAt": _iso(created_at),
+        "updatedAt": _iso(updated_at),
+        "clock": clock_block(row[_BLOCK:], status=status, now=now, at_risk_days=at_risk_days),
         "verification": {
-            "status": dsr.verification_status,
-            "requestedAt": _iso(dsr.verification_requested_at),
-            "receivedAt": _iso(dsr.verification_received_at),
+            "status": verification_status,
+            "requestedAt": _iso(verification_requested_at),
+            "receivedAt": _iso(verification_received_at),
         },
-        "outcome": dsr.outcome,
-        "appeal": dsr.appeal,
+        "outcome": outcome,
+        "appeal": appeal,
     }
+
+
+def resource_row(dsr: DataSubjectRequest) -> tuple[Any, ...]:
+    """An instance as the row `RESOURCE_COLUMNS` would select (after a service changed it in memory)."""
+    authority = dsr.authority_current
+    values = []
+    for column in RESOURCE_COLUMNS:
+        owner, _, name = column.rpartition("__")
+        if owner:  # authority_current__<field>
+            values.append(getattr(authority, name) if authority else None)
+        else:
+            values.append(getattr(dsr, column))
+    return tuple(values)
+
+
+def request_resource(dsr: DataSubjectRequest, *, now: datetime) -> dict[str, Any]:
+    return request_resource_row(resource_row(dsr), now=now, at_risk_days=dsr.org.at_risk_days)
 
 
 def timeline_resource(entry: TimelineEntry) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from core.models import Org
 
 from .filters import RequestFilter
 from .models import DataSubjectRequest, TimelineEntry
+from .resources import RESOURCE_COLUMNS
 
 
 def request_queryset(org: Org) -> QuerySet[DataSubjectRequest]:
@@ -34,6 +35,14 @@ def request_get(*, org: Org, request_id: str) -> DataSubjectRequest:
     return _with_org([dsr], org)[0]
 
 
+def request_row(*, org: Org, request_id: str) -> tuple[Any, ...]:
+    """One request as a row of `RESOURCE_COLUMNS`, for rendering."""
+    row = DataSubjectRequest.objects.filter(org=org, pk=request_id).values_list(*RESOURCE_COLUMNS).first()
+    if row is None:
+        raise NotFound("No such request in this organisation.")
+    return row
+
+
 def request_list(
     *,
     org: Org,
@@ -43,17 +52,20 @@ def request_list(
     descending: bool,
     offset: int,
     limit: int,
-) -> tuple[list[DataSubjectRequest], int]:
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the queue as rows of `RESOURCE_COLUMNS` (no model instances), and the exact total."""
     filterset = RequestFilter(
         data={k: v for k, v in filters.items() if v is not None},
-        queryset=request_queryset(org),
+        queryset=DataSubjectRequest.objects.filter(org=org),
         now=now,
         org_zone=org.timezone_override,
     )
     qs = filterset.qs
     order = [f"-{sort_field}", "-id"] if descending else [sort_field, "id"]
     total = qs.count()
-    rows = _with_org(list(qs.order_by(*order)[offset : offset + limit]), org)
+    if offset >= total:
+        return [], total
+    rows = list(qs.order_by(*order).values_list(*RESOURCE_COLUMNS)[offset : offset + limit])
     return rows, total
 
 

@@ -283,6 +283,7 @@ class RequestListQuerySerializer(serializers.Serializer):
         "status": "status",
         "jurisdiction": "jurisdiction",
     }
+    FILTERS = ("status", "jurisdiction", "atRiskDays", "ackOverdue", "q", "email")
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50, help_text="Page size.")
     offset = serializers.IntegerField(
         min_value=0, max_value=10_000_000, default=0, help_text="How many matching requests to skip."
@@ -314,6 +315,19 @@ class RequestListQuerySerializer(serializers.Serializer):
     ackOverdue = serializers.BooleanField(
         required=False,
         help_text="`true`: only open requests not acknowledged by `acknowledgeBy`; `false`: the others.",
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text=(
+            "Search: the request id or a prefix of it, or part of the requestor's or the contact's e-mail, "
+            "name or phone number; case-insensitive. A phone number also matches by its digits alone."
+        ),
+    )
+    email = serializers.EmailField(
+        required=False,
+        max_length=320,
+        help_text="Exactly this e-mail (trimmed, case-insensitive): the requestor's or the contact's.",
     )
 
 

@@ -69,7 +69,7 @@ def test_an_unhandled_error_is_a_500_in_the_envelope(officer, monkeypatch, setti
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(apis, "request_get", boom)
+    monkeypatch.setattr(apis, "request_row", boom)
     officer.api.raise_request_exception = False
     response = officer.get("/v1/requests/req_x")
 

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import ReadOnlyOrgScopedAdmin
 
 from ..models import DataSubjectRequest
+from ..search import officer_matches
 from .filters import (
     AcknowledgementFilter,
     AtRiskFilter,
@@ -75,7 +77,11 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
         RequestTypeFilter,
         "channel",
     )
-    search_fields = ("id", "contact", "requestor_name", "requestor_email", "raw_text")
+    # The box shows when search_fields is set; get_search_results answers with the API's `q` selector.
+    search_fields = ("search_text",)
+    search_help_text = (
+        "Request id, or part of the requestor's or contact's name, e-mail or phone, or of the intake text."
+    )
     list_select_related = ("org",)
     ordering = ("clock_due_date", "id")
     list_per_page = 50
@@ -127,6 +133,12 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
         "verification_method",
         "verification_times",
     )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        return (queryset.filter(officer_matches(term)) if term else queryset), False
 
     # --- queue columns ---
 
