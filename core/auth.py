@@ -15,6 +15,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 
 from . import ratelimit
 from .models import ApiKey, Org
+from .prepared import PreparedQuery
 
 # officer can do everything intake can; integration reads.
 _IMPLIED = {
@@ -65,6 +66,26 @@ def effective_scopes(scopes: list[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+_KEY_FIELDS = tuple(f.attname for f in ApiKey._meta.concrete_fields)
+_ORG_FIELDS = tuple(f.attname for f in Org._meta.concrete_fields)
+# Every API call looks its key up: compiled once per process (core.prepared), key and org in one query.
+_KEY_BY_PREFIX = PreparedQuery(
+    lambda prefix: ApiKey.objects.filter(prefix=prefix).values_list(
+        *_KEY_FIELDS, *(f"org__{name}" for name in _ORG_FIELDS)
+    )[:1]
+)
+
+
+def _key_with_org(prefix: str) -> ApiKey | None:
+    rows = _KEY_BY_PREFIX.rows(prefix=prefix)
+    if not rows:
+        return None
+    row = rows[0]
+    key = ApiKey.from_db(None, _KEY_FIELDS, row[: len(_KEY_FIELDS)])
+    key.org = Org.from_db(None, _ORG_FIELDS, row[len(_KEY_FIELDS) :])
+    return key
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -78,7 +99,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = raw.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != "dsar" or len(parts[1]) > 16:
             raise exceptions.AuthenticationFailed("Unknown API key.")
-        key = ApiKey.objects.select_related("org").filter(prefix=parts[1]).first()
+        key = _key_with_org(parts[1])
         if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
             raise exceptions.AuthenticationFailed("Unknown API key.")
         now = timezone.now()

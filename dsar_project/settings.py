@@ -64,7 +64,8 @@ def database_from_url(url: str) -> dict:
         }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend with timestamps read by psycopg's C loader (core/db/postgresql/base.py).
+            "ENGINE": "core.db.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "postgres",
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

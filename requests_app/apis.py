@@ -18,7 +18,7 @@ from . import schemas, services
 from . import serializers as s
 from .clock import compute_clock
 from .models import DataSubjectRequest
-from .resources import request_resource, request_resource_row, timeline_resource
+from .resources import request_resource_row, timeline_resource
 from .selectors import dsr_page, request_get, request_list, request_row, timeline_list
 
 
@@ -40,7 +40,7 @@ def _create(request, *, with_due_context: bool) -> Response:
         received_at=data.get("receivedAt"),
         request_types=data.get("requestTypes") or None,
     )
-    body: dict[str, Any] = {"request": request_resource(result.request, now=result.now)}
+    body: dict[str, Any] = {"request": result.resource}
     if with_due_context:
         body["dueContext"] = result.clock.explanation(result.request.id)
     return Response(body, status=202)

@@ -17,13 +17,12 @@ from core.views import ApiView, validated
 
 from . import schemas, services
 from . import serializers as s
-from .resources import request_resource
 
 LIFECYCLE_RESPONSE = OpenApiResponse(schemas.LifecycleSchema, description="The lifecycle envelope.")
 
 
 def lifecycle_response(result: services.ActionResult) -> Response:
-    resource = request_resource(result.request, now=result.now)
+    resource = result.resource
     body: dict[str, Any] = {
         "request": resource,
         "transition": {

@@ -33,6 +33,8 @@ class CreateResult:
     entry: TimelineEntry
     event_ids: list[str]
     now: datetime
+    # The Request resource as of `now`, as the outbox event carries it: the answer reuses it.
+    resource: dict[str, Any]
 
 
 def request_create(
@@ -128,11 +130,14 @@ def request_create(
             )
             dsr.authority_current = evidence
             dsr.save(update_fields=["authority_current"])
+        resource = request_resource(dsr, now=now)
         event = event_emit(
             org_id=org.id,
             request_id=dsr.id,
             type="request.created",
             at=now,
-            data={"requestId": dsr.id, "request": request_resource(dsr, now=now)},
+            data={"requestId": dsr.id, "request": resource},
         )
-    return CreateResult(request=dsr, clock=result, entry=entry, event_ids=[event.id], now=now)
+    return CreateResult(
+        request=dsr, clock=result, entry=entry, event_ids=[event.id], now=now, resource=resource
+    )

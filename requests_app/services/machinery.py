@@ -52,6 +52,8 @@ class ActionResult:
     entry: TimelineEntry
     event_ids: list[str]
     now: datetime
+    # The Request resource as of `now`, as the outbox event carries it: the answer reuses it.
+    resource: dict[str, Any]
 
 
 def _occurred_at(
@@ -134,12 +136,13 @@ def request_action(
         # Race-free: the request row is locked, so `entries[-1]` is still the last entry.
         seal(entry, entries[-1] if entries else None)
         entry.save(force_insert=True)
+        resource = request_resource(dsr, now=now)
         event = event_emit(
             org_id=dsr.org_id,
             request_id=dsr.id,
             type=change.event_type,
             at=now,
-            data={"requestId": dsr.id, "request": request_resource(dsr, now=now)},
+            data={"requestId": dsr.id, "request": resource},
         )
     return ActionResult(
         request=dsr,
@@ -152,4 +155,5 @@ def request_action(
         entry=entry,
         event_ids=[event.id],
         now=now,
+        resource=resource,
     )
