@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -226,24 +227,39 @@ def queue_database(marker: dict[str, Any], *, reuse: bool, keep: bool) -> Iterat
                 conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
 
 
+def reference_total(cur, org_id: str, days: int) -> int:
+    """The at-risk count the slow, obvious way (each row's own zone turns now into its local today), to
+    check that the endpoint's fast `total` is still exact."""
+    from requests_app.models import ACTIVE
+
+    cur.execute(
+        f"SELECT count(*) FROM {TABLE} WHERE org_id = %s AND status = ANY(%s) "
+        "AND clock_due_date <= (now() AT TIME ZONE clock_timezone)::date + %s",
+        [org_id, [str(s) for s in ACTIVE], days],
+    )
+    return cur.fetchone()[0]
+
+
 def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", []):
         yield from plan_nodes(child)
 
 
-def explain(cur, sql: str, params) -> tuple[list[str], list[dict[str, Any]]]:
+def explain(cur, sql: str, params) -> tuple[list[str], dict[str, Any]]:
     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
     text = [line for (line,) in cur.fetchall()]
     cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
     (doc,) = cur.fetchone()
     if isinstance(doc, str):
         doc = json.loads(doc)
-    return text, list(plan_nodes(doc[0]["Plan"]))
+    return text, doc[0]
 
 
 def node_label(node: dict[str, Any]) -> str:
     label = node["Node Type"]
+    if node.get("Join Type", "Inner") != "Inner":
+        label = f"{label.removesuffix(' Join')} {node['Join Type']} Join"
     if node.get("Index Name"):
         label += f" on {node['Index Name']}"
     elif node.get("Relation Name"):
@@ -276,8 +292,13 @@ def check_page(nodes: list[dict[str, Any]], index: str) -> list[str]:
     problems = []
     if nodes[0]["Node Type"] != "Limit":
         problems.append(f"page: expected a Limit at the top, got {nodes[0]['Node Type']}")
-    if not any(n["Node Type"] in {"Index Scan", "Index Only Scan"} and n.get("Index Name") == index
-               for n in scans) or len(scans) != 1:
+    if (
+        not any(
+            n["Node Type"] in {"Index Scan", "Index Only Scan"} and n.get("Index Name") == index
+            for n in scans
+        )
+        or len(scans) != 1
+    ):
         found = ", ".join(node_label(n) for n in scans) or "no scan of the table"
         problems.append(f"page: expected one Index Scan on {index}, got {found}")
     sorts = [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
@@ -286,17 +307,21 @@ def check_page(nodes: list[dict[str, Any]], index: str) -> list[str]:
     return problems
 
 
-def scan_summary(nodes: list[dict[str, Any]]) -> str:
-    parts = []
+def plan_summary(doc: dict[str, Any]) -> list[str]:
+    nodes = list(plan_nodes(doc["Plan"]))
+    lines = [
+        " > ".join(node_label(n) for n in nodes)
+        + f"  (planning {doc['Planning Time']:.2f} ms, execution {doc['Execution Time']:.2f} ms)"
+    ]
     for n in table_scans(nodes):
-        bits = [node_label(n), f"rows {n.get('Actual Rows', 0):,}"]
+        bits = [f"{node_label(n)}: rows {n.get('Actual Rows', 0):,}"]
         if "Rows Removed by Filter" in n:
             bits.append(f"removed by filter {n['Rows Removed by Filter']:,}")
         if n["Node Type"] == "Index Only Scan":
             bits.append(f"heap fetches {n.get('Heap Fetches', 0):,}")
         bits.append(f"buffers {n.get('Shared Hit Blocks', 0) + n.get('Shared Read Blocks', 0):,}")
-        parts.append(", ".join(bits))
-    return "; ".join(parts) or "no scan of the table"
+        lines.append(", ".join(bits))
+    return lines
 
 
 def main() -> None:
@@ -399,7 +424,22 @@ def main() -> None:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
         problems: list[str] = []
-        plans: dict[str, list[dict[str, Any]]] = {}
+        exact = "not checked (the path has filters besides atRiskDays)"
+        query = parse_qs(urlsplit(path).query)
+        if "atRiskDays" in query and set(query) <= {"atRiskDays", "sortBy", "sortOrder", "limit", "offset"}:
+            days = int(query["atRiskDays"][0])
+            with connection.cursor() as cur:
+                before = reference_total(cur, org.id, days)
+                checked = json.loads(client.get(path, **headers).content)["data"]["total"]
+                after = reference_total(cur, org.id, days)
+            if before != after:
+                exact = "not checked (a zone's midnight passed meanwhile)"
+            elif checked != before:
+                exact = f"total {checked:,} != {before:,}"
+                problems.append(f"count: the endpoint's total {checked:,} is not the exact count {before:,}")
+            else:
+                exact = f"total {checked:,} = the per-row-zone reference count"
+        plans: dict[str, dict[str, Any]] = {}
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT c.relname, pg_relation_size(c.oid), pg_get_indexdef(c.oid) FROM pg_index i "
@@ -418,9 +458,10 @@ def main() -> None:
                     print("  " + line)
         connection.close()
         if "count" in plans:
-            problems += check_count(plans["count"], args.count_index, args.max_heap_fetches)
+            nodes = list(plan_nodes(plans["count"]["Plan"]))
+            problems += check_count(nodes, args.count_index, args.max_heap_fetches)
         if "page" in plans:
-            problems += check_page(plans["page"], args.page_index)
+            problems += check_page(list(plan_nodes(plans["page"]["Plan"])), args.page_index)
         if p95 > args.target_p95:
             problems.append(f"p95 {p95:.1f} ms is over the target {args.target_p95:g} ms")
 
@@ -428,12 +469,14 @@ def main() -> None:
         for name, size, definition in indexes:
             print(f"  {name:<22} {size / 1024 / 1024:7.1f} MB  {definition.split(' USING ', 1)[1]}")
         print("\nsummary")
-        print(f"  rows       {args.rows:,} ({args.open_share:.0%} open), total={total:,}, page={len(body['data']['requests'])}")
+        page = len(body["data"]["requests"])
+        print(f"  rows       {args.rows:,} ({args.open_share:.0%} open), total={total:,}, page={page}")
         print(f"  GET        {path}")
         print(
             f"  latency    p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  "
             f"({args.samples} samples, target p95 <= {args.target_p95:g} ms)"
         )
+        print(f"  exact      {exact}")
         for k in ("count", "page", "other"):
             print(
                 f"  {k + ' sql':<10} p50 {statistics.median(by_kind[k]):.2f} ms  "
@@ -441,8 +484,10 @@ def main() -> None:
             )
         for name in ("count", "page"):
             if name in plans:
-                root = plans[name][0]
-                print(f"  {name + ' plan':<10} {scan_summary(plans[name])}  [{root['Actual Total Time']:.2f} ms]")
+                first, *rest = plan_summary(plans[name])
+                print(f"  {name + ' plan':<10} {first}")
+                for line in rest:
+                    print(f"  {'':<10}   {line}")
         if problems:
             print("\nFAILED")
             for problem in problems:

@@ -33,12 +33,15 @@ def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
     by_date: dict = defaultdict(list)
     for name in _zones_in_use(org_zone):
         by_date[now.astimezone(zone(name)).date()].append(name)
-    q = Q()
-    for local_today, zones in by_date.items():
-        q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
+    earliest, latest = min(by_date), max(by_date)
+    # Due by the earliest zone's window end: within the window in every zone, whatever the request's own.
+    # Only the day or two between the zones' dates needs the request's zone checked.
+    q = Q(clock_due_date__lte=earliest + timedelta(days=days))
+    for local_today, zones in sorted(by_date.items()):
+        if local_today > earliest:
+            q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
     # The outer bound lets the database range-scan the due-date index before the per-zone check.
-    latest = max(by_date) + timedelta(days=days)
-    return Q(status__in=ACTIVE, clock_due_date__lte=latest) & q
+    return Q(status__in=ACTIVE, clock_due_date__lte=latest + timedelta(days=days)) & q
 
 
 def ack_overdue(now: datetime) -> Q:

@@ -111,7 +111,8 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     """One data subject request. Status changes only through the transitions below, called by services."""
 
     id = models.CharField(primary_key=True, max_length=40, default=_request_id, editable=False)
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="requests")
+    # No index of its own: every index below starts with the org.
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="requests", db_index=False)
     status = fsm.FSMField(choices=Status.choices, default=Status.RECEIVED, protected=True, max_length=32)
     status_before_clarification = models.CharField(max_length=32, blank=True)
 
@@ -191,13 +192,18 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
         verbose_name = "data subject request"
         ordering = ["clock_due_date", "id"]
         indexes = [
-            # The queue's at-risk view: open requests by due date; the zone rides along (PostgreSQL INCLUDE)
-            # so counting them is an index-only scan.
+            # The queue's at-risk page: open requests in due-date order (ORDER BY clock_due_date, id LIMIT n).
             models.Index(
                 fields=["org", "clock_due_date", "id"],
                 name="dsr_open_due",
                 condition=Q(status__in=ACTIVE),
-                include=["clock_timezone"],
+            ),
+            # Counting the at-risk view (its exact `total`): an index-only scan over (due date, zone). No id,
+            # so B-tree deduplication keeps one entry per (org, due date, zone): a few hundred kB at 1M rows.
+            models.Index(
+                fields=["org", "clock_due_date", "clock_timezone"],
+                name="dsr_open_due_zone",
+                condition=Q(status__in=ACTIVE),
             ),
             models.Index(fields=["org", "clock_due_date", "id"], name="dsr_due"),
             models.Index(fields=["org", "created_at", "id"], name="dsr_created"),

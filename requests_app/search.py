@@ -19,6 +19,7 @@ Both are in the database, so a request is found by every worker the moment its t
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.db import connection
 from django.db.models import Q
@@ -31,6 +32,12 @@ TRIGRAM = 3
 
 _PHONE = re.compile(r"\+?[\d\s().\-/]+")
 _MIN_PHONE_DIGITS = 6
+
+
+def fold(text: str | None) -> str:
+    """How both sides of `q` are compared: Unicode-normalised (NFKC: "Zoë" however it was typed),
+    case-folded, and with each run of whitespace made one space."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 
 def email_key(value: str | None) -> str:
@@ -48,9 +55,9 @@ def phone_digits(value: str | None) -> str:
 
 
 def haystack(*, request_id: str, requestor_name: str, requestor_email: str, contact: str) -> str:
-    """The case-folded haystack `q` is matched against, one line per value so no match spans two."""
+    """The folded haystack `q` is matched against, one line per value so that no match spans two."""
     parts = [request_id, requestor_name, requestor_email, contact, phone_digits(contact)]
-    return "\n".join(p.strip().casefold() for p in parts if p and p.strip())
+    return "\n".join(folded for folded in map(fold, parts) if folded)
 
 
 def email_matches(email: str) -> Q:
@@ -59,7 +66,7 @@ def email_matches(email: str) -> Q:
 
 
 def _needles(q: str) -> list[str]:
-    needle = " ".join(q.split()).casefold()
+    needle = fold(q)
     digits = phone_digits(q)
     return [n for n in dict.fromkeys([needle, digits]) if n]
 
@@ -90,4 +97,4 @@ def text_matches(q: str) -> Q:
 def officer_matches(term: str) -> Q:
     """The admin's search box: what `q` finds, and also requests whose intake text contains the term
     ("the zebra-crossing camera"). The intake text has no index: on a large queue that part scans."""
-    return text_matches(term) | Q(raw_text__icontains=" ".join(term.split()))
+    return text_matches(term) | Q(raw_text__icontains=term.strip())

@@ -7,7 +7,7 @@
 
 On SQLite a later migration that remakes the request table (most AlterField and some AddField do: new
 table, copy, drop) loses the triggers with the old table; it must call `install` again.
-`tests/requests/test_search.py::test_the_search_mirror_is_installed` fails if it does not.
+`tests/requests_app/test_search.py::test_the_search_mirror_is_installed` fails if it does not.
 """
 
 import sys
