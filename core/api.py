@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import django_fsm
+import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +23,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder as DrfJSONEncoder
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,16 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     return response
 
 
+_ENCODER = DrfJSONEncoder()
+# orjson writes what DRF's encoder writes (compact, UTF-8, insertion order), several times faster. Datetimes
+# and anything orjson does not know go through DRF's encoder (`...Z` for UTC, lazy strings, decimals).
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def json_bytes(data: Any) -> bytes:
+    return orjson.dumps(data, default=_ENCODER.default, option=_ORJSON_OPTIONS)
+
+
 class EnvelopeRenderer(JSONRenderer):
     """Wraps successful payloads in the success envelope; error payloads arrive already wrapped."""
 
@@ -218,17 +230,19 @@ class EnvelopeRenderer(JSONRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
+        if data is None:
+            return b""
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code < 400 and not getattr(response, "raw_body", False):
             data = {"ok": True, "data": data, "contractVersion": CONTRACT_VERSION}
-        return super().render(data, accepted_media_type, renderer_context)
+        return json_bytes(data)
 
 
 def render_envelope(data: Any, status_code: int) -> bytes:
     """The exact bytes the API sends for ``data`` (used to store idempotent responses)."""
     if status_code < 400:
         data = {"ok": True, "data": data, "contractVersion": CONTRACT_VERSION}
-    return JSONRenderer().render(data)
+    return json_bytes(data)
 
 
 def suspicious_message(exc: SuspiciousOperation) -> str:

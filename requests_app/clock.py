@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,12 @@ from .models import OPEN, ClockState, DataSubjectRequest, TimelineEntry
 def zone(name: str) -> ZoneInfo:
     # ZoneInfo keeps only 8 zones strongly cached; the queue touches dozens, so keep them all.
     return ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _local_today(now: datetime, tz: str) -> date:
+    # A page renders 50 rows at one `now` in a handful of zones: each date is worked out once.
+    return now.astimezone(zone(tz)).date()
 
 
 def clock_events(entries: Iterable[TimelineEntry]) -> list[clocks.ClockEvent]:
@@ -140,7 +146,7 @@ def clock_block(columns: Sequence[Any], *, status: str, now: datetime, at_risk_d
         days_remaining, at_risk, overdue = None, False, False
     else:
         if state == ClockState.RUNNING:
-            days_remaining = (due_date - now.astimezone(zone(tz)).date()).days
+            days_remaining = (due_date - _local_today(now, tz)).days
             overdue = now > due_at
         else:  # paused or awaiting start: frozen where the pause found it
             days_remaining = frozen_days_remaining or 0

@@ -71,6 +71,13 @@ class RequestFilter(django_filters.FilterSet):
         self.now = now
         self.org_zone = org_zone
 
+    def get_form_class(self):
+        # The form is built from the declared filters alone, the same for every call: build it once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_at_risk(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
         return queryset.filter(due_within(int(value), now=self.now, org_zone=self.org_zone))
 

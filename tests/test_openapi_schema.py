@@ -155,7 +155,11 @@ def test_the_list_query_is_the_one_the_view_validates(openapi):
         "sortOrder",
         "atRiskDays",
         "ackOverdue",
+        "q",
+        "email",
     }
+    assert parameters["q"]["schema"]["maxLength"] == 200
+    assert parameters["email"]["schema"]["format"] == "email"
     assert parameters["limit"]["schema"] == {
         "type": "integer",
         "minimum": 1,
