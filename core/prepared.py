@@ -10,8 +10,11 @@ new values and run it.
     rows = by_prefix.rows(prefix="abc123")
 
 Each parameter is stood in for by a marker string while compiling, so a parameter must reach the SQL as
-that string unchanged: use it for text columns (ids, prefixes), as here. `rows()` raises if a marker went
-missing, rather than run a query with the wrong values.
+that string unchanged (text columns: ids, prefixes, e-mail keys), or as `contains` wraps it. `rows()`
+raises if a marker went missing, rather than run a query with the wrong values.
+
+A paged query takes `offset` and `limit` as well: Django writes LIMIT and OFFSET into the SQL as numbers,
+so the query is compiled with two sentinel numbers, which then become parameters.
 """
 
 from __future__ import annotations
@@ -25,6 +28,23 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
+# A parameter the ORM wrapped for a `contains` lookup: bound the same way.
+_CONTAINS = object()
+# Sentinels no real page uses, found again in the compiled SQL.
+_OFFSET, _LIMIT = 987_654_321_001, 123_456_789
+
+
+def _parametrise_paging(
+    connection: Any, sql: str, slots: list[tuple[str | None, Any]]
+) -> tuple[str, list[tuple[str | None, Any]]]:
+    literal = connection.ops.limit_offset_sql(_OFFSET, _OFFSET + _LIMIT)
+    if literal != f"LIMIT {_LIMIT} OFFSET {_OFFSET}" or sql.count(literal) != 1:
+        raise ValueError(f"Expected one `LIMIT n OFFSET m` in the paged query on {connection.vendor}: {sql}")
+    position = sql.index(literal)
+    before = sql[:position].count("%s")
+    sql = f"{sql[:position]}LIMIT %s OFFSET %s{sql[position + len(literal) :]}"
+    return sql, [*slots[:before], ("limit", None), ("offset", None), *slots[before:]]
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -36,25 +56,45 @@ class _Compiled:
 
 
 class PreparedQuery:
-    def __init__(self, build: Callable[..., QuerySet], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        names: tuple[str, ...] | None = None,
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> None:
+        """`names`: the parameters `build` takes by keyword (default: its signature's)."""
         self._build = build
-        self._names = tuple(inspect.signature(build).parameters)
+        parameters = names if names is not None else tuple(inspect.signature(build).parameters)
+        self._paged = {"offset", "limit"} <= set(parameters)
+        self._names = tuple(name for name in parameters if name not in ("offset", "limit"))
         self._using = using
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
 
     def _compile(self, connection: Any) -> _Compiled:
         markers = {name: f"\x00prepared:{name}\x00" for name in self._names}
-        queryset = self._build(**markers)
+        paging = {"offset": _OFFSET, "limit": _LIMIT} if self._paged else {}
+        queryset = self._build(**markers, **paging)
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         by_marker = {marker: name for name, marker in markers.items()}
-        slots = tuple((by_marker.get(p), None) if p in by_marker else (None, p) for p in params)
+        by_pattern = {f"%{marker}%": name for name, marker in markers.items()}  # a `contains` lookup
+        slots: list[tuple[str | None, Any]] = []
+        for param in params:
+            if isinstance(param, str) and param in by_marker:
+                slots.append((by_marker[param], None))
+            elif isinstance(param, str) and param in by_pattern:
+                slots.append((by_pattern[param], _CONTAINS))
+            else:
+                slots.append((None, param))
+        if self._paged:
+            sql, slots = _parametrise_paging(connection, sql, slots)
         missing = set(self._names) - {name for name, _ in slots if name}
         if missing:
             raise ValueError(f"Parameters {sorted(missing)} did not reach the SQL unchanged: {sql}")
         expressions = [column for column, _, _ in compiler.select]
-        return _Compiled(sql=sql, slots=slots, converters=compiler.get_converters(expressions))
+        return _Compiled(sql=sql, slots=tuple(slots), converters=compiler.get_converters(expressions))
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         connection = connections[self._using]
@@ -64,7 +104,14 @@ class PreparedQuery:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(connection)
                 self._compiled[key] = compiled
-        params = [values[name] if name else constant for name, constant in compiled.slots]
+        params = [
+            constant
+            if name is None
+            else f"%{connection.ops.prep_for_like_query(values[name])}%"
+            if constant is _CONTAINS
+            else values[name]
+            for name, constant in compiled.slots
+        ]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -65,23 +65,21 @@ def email_matches(email: str) -> Q:
     return Q(requestor_email_key=key) | Q(contact_key=key)
 
 
-def _needles(q: str) -> list[str]:
-    needle = fold(q)
-    digits = phone_digits(q)
-    return [n for n in dict.fromkeys([needle, digits]) if n]
+def needles(q: str) -> list[str]:
+    """What `q` is looked for as: the folded text and, for a phone number, its digits alone."""
+    return [n for n in dict.fromkeys([fold(q), phone_digits(q)]) if n]
 
 
 def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def text_matches(q: str) -> Q:
-    """Requests whose id, requestor or contact contains `q` (see the module docstring)."""
-    needles = _needles(q)
-    if not needles:
+def needles_match(found: list[str]) -> Q:
+    """Requests whose haystack contains any of the needles."""
+    if not found:
         return Q(pk__in=[])
     match = Q()
-    for needle in needles:
+    for needle in found:
         if connection.vendor == "sqlite" and len(needle) >= TRIGRAM:
             # A phrase of the trigram tokenizer matches the substring, through the index.
             # The needle is a bound parameter, quoted as one phrase (_fts_phrase).
@@ -92,6 +90,11 @@ def text_matches(q: str) -> Q:
             # trigram (one or two characters) scans on either database; it is rare and still exact.
             match |= Q(search_text__contains=needle)
     return match
+
+
+def text_matches(q: str) -> Q:
+    """Requests whose id, requestor or contact contains `q` (see the module docstring)."""
+    return needles_match(needles(q))
 
 
 def officer_matches(term: str) -> Q:

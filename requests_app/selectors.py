@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from core.api import NotFound
 from core.cursors import cursor_decode, cursor_encode
 from core.models import Org
 from core.prepared import PreparedQuery
 
-from .filters import RequestFilter
+from .filters import request_filter
 from .models import DataSubjectRequest, TimelineEntry
 from .resources import RESOURCE_COLUMNS
+from .search import email_key, email_matches, needles, needles_match
 
 
 def request_queryset(org: Org) -> QuerySet[DataSubjectRequest]:
@@ -52,6 +54,53 @@ def request_row(*, org: Org, request_id: str) -> tuple[Any, ...]:
     return rows[0]
 
 
+# A page past this offset is read as a deferred join: its ids first, from an index alone where one covers
+# the filters and the order (rows skipped by the offset are never read from the table), then their rows.
+DEFERRED_FROM = 200
+# Filters whose values reach the SQL as given: a list filtered by these alone runs SQL compiled once per
+# process for its shape (core.prepared). `atRiskDays` and `ackOverdue` depend on the time (their dates, the
+# zones on each date) and compile per call; so does `q` on SQLite (the full-text mirror's phrase syntax).
+_SHAPED = frozenset({"status", "jurisdiction", "email", "q"})
+_shapes: dict[tuple[Any, ...], tuple[PreparedQuery, PreparedQuery]] = {}
+
+
+def _page(qs: QuerySet, order: list[str], offset: int, limit: int, *, deferred: bool) -> QuerySet:
+    if not deferred:
+        return qs.order_by(*order).values_list(*RESOURCE_COLUMNS)[offset : offset + limit]
+    ids = qs.order_by(*order).values("pk")[offset : offset + limit]
+    return DataSubjectRequest.objects.filter(pk__in=ids).order_by(*order).values_list(*RESOURCE_COLUMNS)
+
+
+def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[PreparedQuery, PreparedQuery]:
+    """The (count, page) queries for lists filtered by `names` (`q0`, `q1`: the needles of `q`)."""
+    key = (names, tuple(order), deferred, connection.vendor)
+    if key not in _shapes:
+
+        def matching(org_id: str, **values: str) -> QuerySet:
+            q = Q(org_id=org_id)
+            for name in ("status", "jurisdiction"):
+                if name in values:
+                    q &= Q(**{name: values[name]})
+            if "email" in values:
+                q &= email_matches(values["email"])
+            found = [values[name] for name in names if name.startswith("q")]
+            if found:
+                q &= needles_match(found)
+            return DataSubjectRequest.objects.filter(q)
+
+        # Grouped by the one org the filter keeps: one row, or none when nothing matches.
+        count = PreparedQuery(
+            lambda **v: matching(**v).order_by().values("org_id").annotate(n=Count("pk")).values_list("n"),
+            names=("org_id", *names),
+        )
+        page = PreparedQuery(
+            lambda offset, limit, **v: _page(matching(**v), order, offset, limit, deferred=deferred),
+            names=("org_id", *names, "offset", "limit"),
+        )
+        _shapes[key] = (count, page)
+    return _shapes[key]
+
+
 def request_list(
     *,
     org: Org,
@@ -63,22 +112,27 @@ def request_list(
     limit: int,
 ) -> tuple[list[tuple[Any, ...]], int]:
     """A page of the queue as rows of `RESOURCE_COLUMNS` (no model instances), and the exact total."""
-    filterset = RequestFilter(
-        data={k: v for k, v in filters.items() if v is not None},
-        queryset=DataSubjectRequest.objects.filter(org=org),
-        now=now,
-        org_zone=org.timezone_override,
-    )
-    qs = filterset.qs
+    given = {name: value for name, value in filters.items() if value is not None}
     order = [f"-{sort_field}", "-id"] if descending else [sort_field, "id"]
+    if set(given) <= _SHAPED and not ("q" in given and connection.vendor == "sqlite"):
+        values: dict[str, Any] = {name: given[name] for name in ("status", "jurisdiction") if name in given}
+        if "email" in given:
+            values["email"] = email_key(given["email"])
+        for i, needle in enumerate(needles(given["q"]) if "q" in given else []):
+            values[f"q{i}"] = needle
+        count, page = _shaped(tuple(values), order, deferred=offset >= DEFERRED_FROM)
+        counted = count.rows(org_id=org.id, **values)
+        total = counted[0][0] if counted else 0
+        if offset >= total:
+            return [], total
+        return page.rows(org_id=org.id, **values, offset=offset, limit=limit), total
+    qs = DataSubjectRequest.objects.filter(org=org).filter(
+        request_filter(given, now=now, org_zone=org.timezone_override)
+    )
     total = qs.count()
     if offset >= total:
         return [], total
-    # A deferred join: the page's ids first, from the index alone where one covers the filter and the order
-    # (rows skipped by the offset are never read from the table), then those rows' columns.
-    page = qs.order_by(*order).values("pk")[offset : offset + limit]
-    rows = DataSubjectRequest.objects.filter(pk__in=page).order_by(*order).values_list(*RESOURCE_COLUMNS)
-    return list(rows), total
+    return list(_page(qs, order, offset, limit, deferred=offset >= DEFERRED_FROM)), total
 
 
 def timeline_list(*, org: Org, request_id: str) -> list[TimelineEntry]:

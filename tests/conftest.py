@@ -193,15 +193,15 @@ def intake():
 
 
 def pytest_collection_modifyitems(config, items):
-    """`postgres`-marked tests run when the suite runs on PostgreSQL (CI's second pass), not on SQLite."""
+    """`postgres`-marked tests run when the suite runs on PostgreSQL (CI's second pass), not on SQLite;
+    `sqlite`-marked tests (SQLite's own machinery) the other way round."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    if on_postgres:
-        return
+    other = "sqlite" if on_postgres else "postgres"
     kept, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("postgres") else kept).append(item)
+        (deselected if item.get_closest_marker(other) else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

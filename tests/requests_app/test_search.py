@@ -447,9 +447,8 @@ def test_the_search_mirror_is_installed():
     assert set(MIGRATION.INSTALLED[connection.vendor]) <= set(present)
 
 
+@pytest.mark.sqlite  # the FTS5 mirror is SQLite's; PostgreSQL indexes the column itself
 def test_the_mirror_follows_every_row_written_through_the_model(officer):
-    if connection.vendor != "sqlite":
-        pytest.skip("the FTS5 mirror is SQLite's")  # PostgreSQL indexes the column itself
     made = [_create(officer.org, email=f"person{i}@example.org") for i in range(3)]
     for dsr in made:
         assert _mirror(dsr.id) == [DataSubjectRequest.objects.get(pk=dsr.id).search_text]
@@ -460,9 +459,8 @@ def test_the_mirror_follows_every_row_written_through_the_model(officer):
     assert _mirror(made[1].id) == ["changed by hand"]
 
 
+@pytest.mark.sqlite
 def test_sqlite_answers_a_long_needle_from_the_mirror(officer):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's plan")
     _create(officer.org)
     qs = DataSubjectRequest.objects.filter(org=officer.org).filter(text_matches("jane@example"))
     with connection.cursor() as cursor:
