@@ -73,7 +73,13 @@ def database_from_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": envint("DSAR_CONN_MAX_AGE", "60"),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
+            # Server-side binding lets psycopg prepare a statement the fifth time a connection runs it, so
+            # the hot queries (the key lookup, the queue's shapes: core.prepared) skip parsing and planning.
+            # `?server_side_binding=0` in DATABASE_URL turns it off (behind a transaction-mode pooler).
+            "OPTIONS": {
+                **options,
+                "server_side_binding": options.get("server_side_binding", "1").lower() in ("1", "true", "yes"),
+            },
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (sqlite, postgres)")
 
