@@ -78,7 +78,7 @@ def database_from_url(url: str) -> dict:
             # `?server_side_binding=0` in DATABASE_URL turns it off (behind a transaction-mode pooler).
             "OPTIONS": {
                 **options,
-                "server_side_binding": options.get("server_side_binding", "1").lower() in ("1", "true", "yes"),
+                "server_side_binding": options.get("server_side_binding", "1").lower() in ("1", "true"),
             },
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (sqlite, postgres)")

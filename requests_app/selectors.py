@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Func, IntegerField, Q, QuerySet
 
 from core.api import NotFound
 from core.cursors import cursor_decode, cursor_encode
@@ -62,6 +62,7 @@ DEFERRED_FROM = 200
 # zones on each date) and compile per call; so does `q` on SQLite (the full-text mirror's phrase syntax).
 _SHAPED = frozenset({"status", "jurisdiction", "email", "q"})
 _shapes: dict[tuple[Any, ...], tuple[PreparedQuery, PreparedQuery]] = {}
+_COUNT_ALL = Func(template="COUNT(*)", output_field=IntegerField())
 
 
 def _page(qs: QuerySet, order: list[str], offset: int, limit: int, *, deferred: bool) -> QuerySet:
@@ -88,10 +89,10 @@ def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[P
                 q &= needles_match(found)
             return DataSubjectRequest.objects.filter(q)
 
-        # Grouped by the one org the filter keeps: one row, or none when nothing matches.
+        # COUNT(*) as a plain expression: an aggregate in values_list would GROUP BY every column, and
+        # COUNT(*) (not COUNT(id)) lets the narrowest index answer it alone.
         count = PreparedQuery(
-            lambda **v: matching(**v).order_by().values("org_id").annotate(n=Count("pk")).values_list("n"),
-            names=("org_id", *names),
+            lambda **v: matching(**v).order_by().values_list(_COUNT_ALL), names=("org_id", *names)
         )
         page = PreparedQuery(
             lambda offset, limit, **v: _page(matching(**v), order, offset, limit, deferred=deferred),
@@ -121,8 +122,7 @@ def request_list(
         for i, needle in enumerate(needles(given["q"]) if "q" in given else []):
             values[f"q{i}"] = needle
         count, page = _shaped(tuple(values), order, deferred=offset >= DEFERRED_FROM)
-        counted = count.rows(org_id=org.id, **values)
-        total = counted[0][0] if counted else 0
+        total = count.rows(org_id=org.id, **values)[0][0]
         if offset >= total:
             return [], total
         return page.rows(org_id=org.id, **values, offset=offset, limit=limit), total
