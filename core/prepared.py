@@ -1,4 +1,5 @@
-"""Hot read queries compiled once per process instead of on every call.
+"""Hot queries compiled once per process instead of on every call: reads (`PreparedQuery`) and the inserts
+of a new request, its first timeline entry and its event (`insert`).
 
 Django compiles a queryset to SQL on every evaluation; for the handful of queries every API call makes (the
 key lookup, one request by id) that compilation costs more CPU than the database spends answering. A
@@ -25,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Field, Model, QuerySet
 
 # A parameter the ORM wrapped for a `contains` lookup: bound the same way.
 _CONTAINS = object()
@@ -127,3 +128,40 @@ class PreparedQuery:
                 converted[position] = value
             out.append(tuple(converted))
         return out
+
+
+_INSERTS: dict[tuple[type[Model], str, str], tuple[str, tuple[Field, ...]]] = {}
+
+
+def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """`obj.save(force_insert=True)` for a new row whose primary key is already set (this project's ids),
+    with the INSERT built once per model and database instead of compiled on every save.
+
+    Each field's value goes through `pre_save` and `get_db_prep_save`, as the ORM's own insert does. A value
+    the database must compute (an expression, a `db_default` left unset) takes the ORM's path instead. No
+    `pre_save`/`post_save` signals are sent: nothing in this project listens to them (its rule: no side
+    effects in signals).
+    """
+    model = type(obj)
+    connection = connections[using]
+    key = (model, connection.alias, connection.vendor)
+    if key not in _INSERTS:
+        fields = tuple(model._meta.local_concrete_fields)
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column or field.attname) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        table = quote(model._meta.db_table)
+        _INSERTS[key] = (f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", fields)  # noqa: S608
+    sql, fields = _INSERTS[key]
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression") or (field.primary_key and value is None):
+            obj.save_base(force_insert=True, using=using)
+            return
+        values.append(field.get_db_prep_save(value, connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+    obj._state.adding = False
+    obj._state.db = using

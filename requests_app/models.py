@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from core.ids import new_id
 from core.models import Org
+from core.prepared import insert
 
 from .search import email_key, haystack
 
@@ -242,6 +243,9 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
             )
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, *_SEARCH_FIELDS}
+        if kwargs == {"force_insert": True} and not args and self._state.adding:
+            insert(self)  # a new request (services.intake): the INSERT built once per process
+            return
         super().save(*args, **kwargs)
 
     @property
@@ -328,6 +332,9 @@ class TimelineEntry(models.Model):
             raise TypeError("Timeline entries are append-only.")
         if not self.hash:
             raise ValueError("Chain the entry (timeline_chain.seal) before saving it.")
+        if kwargs == {"force_insert": True} and not args:
+            insert(self)  # the INSERT built once per process
+            return
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

@@ -85,8 +85,13 @@ def run_loop(
     threads: int | None = None,
     wake_port_number: int | None = None,
     once: bool = False,
+    min_pass_seconds: float = 0.02,
 ) -> None:
-    """Run until `stop` is set (or one pass with `once`). Exceptions are logged and the loop goes on."""
+    """Run until `stop` is set (or one pass with `once`). Exceptions are logged and the loop goes on.
+
+    Passes start at least `min_pass_seconds` apart: under a burst of commits (each one wakes the loop) the
+    events of a few milliseconds are relayed together instead of one pass each. Deliveries in flight do
+    not wait for a pass: the dispatcher fills its free threads itself."""
     from notifications.dispatcher import Dispatcher
     from notifications.services import outbox_drain
 
@@ -102,6 +107,7 @@ def run_loop(
     try:
         while not stop.is_set():
             local_wake.clear()
+            started = time.monotonic()
             try:
                 outbox_drain()
                 dispatcher.pump()
@@ -117,6 +123,7 @@ def run_loop(
             if once:
                 break
             local_wake.wait(poll_seconds)
+            stop.wait(max(0.0, started + min_pass_seconds - time.monotonic()))
     finally:
         if once:
             dispatcher.wait_idle(timeout=None)

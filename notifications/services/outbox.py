@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import wakeup
+from core.prepared import insert
 
 from ..models import Delivery, DeliveryStatus, OutboxEvent, WebhookEndpoint
 
@@ -75,7 +76,7 @@ def event_emit(
         ensure_ascii=False,
         cls=DjangoJSONEncoder,
     )
-    event.save(force_insert=True)
+    insert(event)  # one per change: the INSERT built once per process
     transaction.on_commit(wakeup.work_waiting)
     return event
 
