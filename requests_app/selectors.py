@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -122,17 +123,21 @@ def request_list(
         for i, needle in enumerate(needles(given["q"]) if "q" in given else []):
             values[f"q{i}"] = needle
         count, page = _shaped(tuple(values), order, deferred=offset >= DEFERRED_FROM)
-        total = count.rows(org_id=org.id, **values)[0][0]
-        if offset >= total:
-            return [], total
-        return page.rows(org_id=org.id, **values, offset=offset, limit=limit), total
+        rows = page.rows(org_id=org.id, **values, offset=offset, limit=limit)
+        return rows, _total(rows, offset, limit, lambda: count.rows(org_id=org.id, **values)[0][0])
     qs = DataSubjectRequest.objects.filter(org=org).filter(
         request_filter(given, now=now, org_zone=org.timezone_override)
     )
-    total = qs.count()
-    if offset >= total:
-        return [], total
-    return list(_page(qs, order, offset, limit, deferred=offset >= DEFERRED_FROM)), total
+    rows = list(_page(qs, order, offset, limit, deferred=offset >= DEFERRED_FROM))
+    return rows, _total(rows, offset, limit, qs.count)
+
+
+def _total(rows: list[tuple[Any, ...]], offset: int, limit: int, count: Callable[[], int]) -> int:
+    """The exact number of matches. A page that is neither full nor past the end says it without counting
+    (most searches: a few matches, one page); otherwise the database counts."""
+    if len(rows) < limit and (rows or offset == 0):
+        return offset + len(rows)
+    return count()
 
 
 def timeline_list(*, org: Org, request_id: str) -> list[TimelineEntry]:

@@ -197,3 +197,16 @@ def test_one_request_costs_three_queries(officer, django_assert_max_num_queries)
     with django_assert_max_num_queries(3):
         response = officer.get(f"/v1/requests/{made.id}")
     assert response.json()["data"]["request"]["id"] == made.id
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "ids", "total"),
+    [(2, 0, 2, 3), (5, 0, 3, 3), (2, 2, 1, 3), (2, 3, 0, 3), (2, 10, 0, 3), (3, 0, 3, 3)],
+)
+def test_total_is_exact_whether_or_not_the_page_is_full(officer, limit, offset, ids, total):
+    for days in (1, 2, 3):
+        _create(officer.org, days)
+    data = officer.get(f"/v1/requests?limit={limit}&offset={offset}").json()["data"]
+    assert (len(data["requests"]), data["total"]) == (ids, total)
+    searched = officer.get(f"/v1/requests?limit={limit}&offset={offset}&q=req_").json()["data"]
+    assert (len(searched["requests"]), searched["total"]) == (ids, total)
