@@ -85,7 +85,7 @@ def run_loop(
     threads: int | None = None,
     wake_port_number: int | None = None,
     once: bool = False,
-    min_pass_seconds: float = 0.02,
+    min_pass_seconds: float = 0.05,
 ) -> None:
     """Run until `stop` is set (or one pass with `once`). Exceptions are logged and the loop goes on.
 
