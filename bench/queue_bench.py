@@ -367,7 +367,8 @@ def main() -> None:
             )
             with connection.cursor() as cur:
                 comment = "queue_bench " + json.dumps({**marker, "org": org.id})
-                cur.execute(f"COMMENT ON TABLE {TABLE} IS %s", [comment])
+                # A utility statement takes no bound parameter (the app binds on the server): a literal.
+                cur.execute(f"COMMENT ON TABLE {TABLE} IS '{comment.replace(chr(39), chr(39) * 2)}'")
         else:
             org = Org.objects.get(pk=org_id)
         print(f"VACUUM (ANALYZE) in {vacuum_analyze(url):.1f} s")

@@ -62,8 +62,7 @@ def _postgresql_install(connection: BaseDatabaseWrapper) -> None:
                     f"({str(exc).strip().splitlines()[0]}).\n"
                     "  Search by `q` still works, without its index: it scans the organisation's requests.\n"
                     "  To index it, have a superuser run `CREATE EXTENSION pg_trgm;` in this database, then\n"
-                    "  `manage.py migrate requests_app 0005 && manage.py migrate` (or create the index by hand:\n"
-                    f"  CREATE INDEX {TRIGRAM_INDEX} ON {TABLE} USING gin (search_text gin_trgm_ops);).",
+                    f"  CREATE INDEX {TRIGRAM_INDEX} ON {TABLE} USING gin (search_text gin_trgm_ops);",
                     file=sys.stderr,
                 )
                 return
