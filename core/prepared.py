@@ -35,6 +35,14 @@ _CONTAINS = object()
 _OFFSET, _LIMIT = 987_654_321_001, 123_456_789
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _parametrise_paging(
     connection: Any, sql: str, slots: list[tuple[str | None, Any]]
 ) -> tuple[str, list[tuple[str | None, Any]]]:
@@ -62,10 +70,13 @@ class PreparedQuery:
         build: Callable[..., QuerySet],
         *,
         names: tuple[str, ...] | None = None,
+        markers: dict[str, Any] | None = None,
         using: str = DEFAULT_DB_ALIAS,
     ) -> None:
-        """`names`: the parameters `build` takes by keyword (default: its signature's)."""
+        """`names`: the parameters `build` takes by keyword (default: its signature's). `markers`: a stand-in
+        of the right type for a parameter that is not text (a date, say), unique within the query."""
         self._build = build
+        self._typed = dict(markers or {})
         parameters = names if names is not None else tuple(inspect.signature(build).parameters)
         self._paged = {"offset", "limit"} <= set(parameters)
         self._names = tuple(name for name in parameters if name not in ("offset", "limit"))
@@ -74,7 +85,7 @@ class PreparedQuery:
         self._lock = threading.Lock()
 
     def _compile(self, connection: Any) -> _Compiled:
-        markers = {name: f"\x00prepared:{name}\x00" for name in self._names}
+        markers = {name: self._typed.get(name, f"\x00prepared:{name}\x00") for name in self._names}
         paging = {"offset": _OFFSET, "limit": _LIMIT} if self._paged else {}
         queryset = self._build(**markers, **paging)
         compiler = queryset.query.get_compiler(connection=connection)
@@ -83,7 +94,7 @@ class PreparedQuery:
         by_pattern = {f"%{marker}%": name for name, marker in markers.items()}  # a `contains` lookup
         slots: list[tuple[str | None, Any]] = []
         for param in params:
-            if isinstance(param, str) and param in by_marker:
+            if _hashable(param) and param in by_marker:
                 slots.append((by_marker[param], None))
             elif isinstance(param, str) and param in by_pattern:
                 slots.append((by_pattern[param], _CONTAINS))

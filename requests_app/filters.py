@@ -3,7 +3,8 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -24,25 +25,48 @@ def _zones_in_use(extra: str = "") -> set[str]:
     return set(_pack_zones()) | ({extra} if extra else set())
 
 
+@dataclass(frozen=True)
+class DueWindow:
+    """Where `due_within` draws its lines, as of one instant. Every request due by `first` is inside (due by
+    the earliest zone's window end: inside in every zone); one due later is inside when due by the window
+    end of its own zone's local date (`groups`: window end and zones, for the zones whose today is later);
+    none due after `last` is."""
+
+    first: date
+    groups: tuple[tuple[date, tuple[str, ...]], ...]
+    last: date
+
+
+def due_window(days: int, *, now: datetime, org_zone: str = "") -> DueWindow:
+    by_date: dict = defaultdict(list)
+    for name in _zones_in_use(org_zone):
+        by_date[now.astimezone(zone(name)).date()].append(name)
+    earliest, latest = min(by_date), max(by_date)
+    ahead = timedelta(days=days)
+    groups = tuple(
+        (local_today + ahead, tuple(sorted(zones)))
+        for local_today, zones in sorted(by_date.items())
+        if local_today > earliest
+    )
+    return DueWindow(first=earliest + ahead, groups=groups, last=latest + ahead)
+
+
+def due_window_q(window: DueWindow) -> Q:
+    q = Q(clock_due_date__lte=window.first)
+    for window_end, zones in window.groups:
+        q |= Q(clock_timezone__in=zones, clock_due_date__lte=window_end)
+    # The outer bound lets the database range-scan the due-date index before the per-zone check.
+    return Q(status__in=ACTIVE, clock_due_date__lte=window.last) & q
+
+
 def due_within(days: int, *, now: datetime, org_zone: str = "") -> Q:
     """Requests with a running deadline (a response, or an appeal's decision) due within `days` of today —
     today as the request's own zone sees it.
 
     At any instant the zones in use fall on at most three local dates, so this is a short OR of
-    index-friendly ranges rather than a per-row time zone conversion.
+    index-friendly ranges rather than a per-row time zone conversion (`DueWindow`).
     """
-    by_date: dict = defaultdict(list)
-    for name in _zones_in_use(org_zone):
-        by_date[now.astimezone(zone(name)).date()].append(name)
-    earliest, latest = min(by_date), max(by_date)
-    # Due by the earliest zone's window end: within the window in every zone, whatever the request's own.
-    # Only the day or two between the zones' dates needs the request's zone checked.
-    q = Q(clock_due_date__lte=earliest + timedelta(days=days))
-    for local_today, zones in sorted(by_date.items()):
-        if local_today > earliest:
-            q |= Q(clock_timezone__in=sorted(zones), clock_due_date__lte=local_today + timedelta(days=days))
-    # The outer bound lets the database range-scan the due-date index before the per-zone check.
-    return Q(status__in=ACTIVE, clock_due_date__lte=latest + timedelta(days=days)) & q
+    return due_window_q(due_window(days, now=now, org_zone=org_zone))
 
 
 def ack_overdue(now: datetime) -> Q:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
@@ -14,7 +14,7 @@ from core.cursors import cursor_decode, cursor_encode
 from core.models import Org
 from core.prepared import PreparedQuery
 
-from .filters import request_filter
+from .filters import DueWindow, due_window, due_window_q, request_filter
 from .models import DataSubjectRequest, TimelineEntry
 from .resources import RESOURCE_COLUMNS
 from .search import email_key, email_matches, needles, needles_match
@@ -59,9 +59,10 @@ def request_row(*, org: Org, request_id: str) -> tuple[Any, ...]:
 # the filters and the order (rows skipped by the offset are never read from the table), then their rows.
 DEFERRED_FROM = 200
 # Filters whose values reach the SQL as given: a list filtered by these alone runs SQL compiled once per
-# process for its shape (core.prepared). `atRiskDays` and `ackOverdue` depend on the time (their dates, the
-# zones on each date) and compile per call; so does `q` on SQLite (the full-text mirror's phrase syntax).
-_SHAPED = frozenset({"status", "jurisdiction", "email", "q"})
+# process for its shape (core.prepared). `atRiskDays` is shaped by its window (`DueWindow`: how many zone
+# groups, how many zones in each) on PostgreSQL, where dates reach the SQL as dates. `ackOverdue`, `q` on
+# SQLite (the full-text mirror's phrase syntax) and `atRiskDays` on SQLite compile per call.
+_SHAPED = frozenset({"status", "jurisdiction", "email", "q", "atRiskDays"})
 _shapes: dict[tuple[Any, ...], tuple[PreparedQuery, PreparedQuery]] = {}
 _COUNT_ALL = Func(template="COUNT(*)", output_field=IntegerField())
 
@@ -78,8 +79,10 @@ def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[P
     key = (names, tuple(order), deferred, connection.vendor)
     if key not in _shapes:
 
-        def matching(org_id: str, **values: str) -> QuerySet:
+        def matching(org_id: str, **values: Any) -> QuerySet:
             q = Q(org_id=org_id)
+            if "due_first" in values:
+                q &= due_window_q(_window_of(values))
             for name in ("status", "jurisdiction"):
                 if name in values:
                     q &= Q(**{name: values[name]})
@@ -92,15 +95,42 @@ def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[P
 
         # COUNT(*) as a plain expression: an aggregate in values_list would GROUP BY every column, and
         # COUNT(*) (not COUNT(id)) lets the narrowest index answer it alone.
+        # Dates stand in as dates: year 1001, 1002, … (no real due date), one per date parameter.
+        dates = [name for name in names if name.startswith("due_") and not name.endswith("zone")]
+        markers = {name: date(1001 + i, 1, 1) for i, name in enumerate(dates)}
         count = PreparedQuery(
-            lambda **v: matching(**v).order_by().values_list(_COUNT_ALL), names=("org_id", *names)
+            lambda **v: matching(**v).order_by().values_list(_COUNT_ALL),
+            names=("org_id", *names),
+            markers=markers,
         )
         page = PreparedQuery(
             lambda offset, limit, **v: _page(matching(**v), order, offset, limit, deferred=deferred),
             names=("org_id", *names, "offset", "limit"),
+            markers=markers,
         )
         _shapes[key] = (count, page)
     return _shapes[key]
+
+
+def _window_values(window: DueWindow) -> dict[str, Any]:
+    """A `DueWindow` as named parameters (their names also say the shape: groups, zones per group)."""
+    values: dict[str, Any] = {"due_first": window.first, "due_last": window.last}
+    for g, (window_end, zones) in enumerate(window.groups):
+        values[f"due_{g}"] = window_end
+        values.update({f"due_{g}_{z}_zone": name for z, name in enumerate(zones)})
+    return values
+
+
+def _window_of(values: dict[str, Any]) -> DueWindow:
+    groups = []
+    g = 0
+    while f"due_{g}" in values:
+        zones: list[str] = []
+        while f"due_{g}_{len(zones)}_zone" in values:
+            zones.append(values[f"due_{g}_{len(zones)}_zone"])
+        groups.append((values[f"due_{g}"], tuple(zones)))
+        g += 1
+    return DueWindow(first=values["due_first"], groups=tuple(groups), last=values["due_last"])
 
 
 def request_list(
@@ -116,8 +146,12 @@ def request_list(
     """A page of the queue as rows of `RESOURCE_COLUMNS` (no model instances), and the exact total."""
     given = {name: value for name, value in filters.items() if value is not None}
     order = [f"-{sort_field}", "-id"] if descending else [sort_field, "id"]
-    if set(given) <= _SHAPED and not ("q" in given and connection.vendor == "sqlite"):
+    on_sqlite = connection.vendor == "sqlite"
+    if set(given) <= _SHAPED and not (on_sqlite and ("q" in given or "atRiskDays" in given)):
         values: dict[str, Any] = {name: given[name] for name in ("status", "jurisdiction") if name in given}
+        if "atRiskDays" in given:
+            window = due_window(int(given["atRiskDays"]), now=now, org_zone=org.timezone_override)
+            values.update(_window_values(window))
         if "email" in given:
             values["email"] = email_key(given["email"])
         for i, needle in enumerate(needles(given["q"]) if "q" in given else []):

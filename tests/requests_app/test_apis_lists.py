@@ -210,3 +210,29 @@ def test_total_is_exact_whether_or_not_the_page_is_full(officer, limit, offset, 
     assert (len(data["requests"]), data["total"]) == (ids, total)
     searched = officer.get(f"/v1/requests?limit={limit}&offset={offset}&q=req_").json()["data"]
     assert (len(searched["requests"]), searched["total"]) == (ids, total)
+
+
+@pytest.mark.parametrize("hour", [0, 5, 11, 13, 19, 23])
+def test_the_at_risk_page_is_the_filter_at_any_hour(officer, hour):
+    """The queue's at-risk list (compiled once per window shape on PostgreSQL) selects exactly what
+    `due_within` selects, at hours when the zones in use fall on one, two or three local dates."""
+    from requests_app.filters import due_within
+    from requests_app.models import DataSubjectRequest
+    from requests_app.selectors import request_list
+
+    for i, jurisdiction in enumerate(["GB", "US-CA", "AU", "BR", "DE", "US-CA", "GB", "AU"] * 3):
+        _create(officer.org, 20 + i * 0.9, jurisdiction)
+    now = timezone.now().replace(hour=hour, minute=30)
+    for days in (0, 3, 12):
+        rows, total = request_list(
+            org=officer.org,
+            now=now,
+            filters={"atRiskDays": days},
+            sort_field="clock_due_date",
+            descending=False,
+            offset=0,
+            limit=200,
+        )
+        expected = DataSubjectRequest.objects.filter(org=officer.org).filter(due_within(days, now=now))
+        assert sorted(r[0] for r in rows) == sorted(expected.values_list("id", flat=True))
+        assert total == len(rows)
