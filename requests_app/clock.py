@@ -101,23 +101,9 @@ def store_clock(dsr: DataSubjectRequest, result: clocks.ClockResult) -> None:
     dsr.clock_days_remaining = result.days_remaining
 
 
-# The stored clock columns the contract's clock block is rendered from, in the order `clock_block` reads.
-BLOCK_COLUMNS = (
-    "clock_pack_id",
-    "clock_pack_version",
-    "clock_timezone",
-    "clock_state",
-    "clock_started_at",
-    "clock_base_due_date",
-    "clock_due_date",
-    "clock_due_at",
-    "clock_acknowledge_by",
-    "clock_acknowledged_at",
-    "clock_acknowledge_due_at",
-    "clock_deadline_kind",
-    "clock_answered_late",
-    "clock_days_remaining",
-)
+# The stored clock columns the contract's clock block is rendered from, in the order `clock_block` reads:
+# all of them but when it stopped and when it was computed.
+BLOCK_COLUMNS = tuple(f for f in CLOCK_FIELDS if f not in ("clock_stopped_at", "clock_computed_at"))
 
 
 def clock_block(columns: Sequence[Any], *, status: str, now: datetime, at_risk_days: int) -> dict[str, Any]:

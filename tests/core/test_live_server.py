@@ -6,62 +6,20 @@ The rate limit holds across processes, a chunked body arrives whole, and HEAD an
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
 from core.services import api_key_create
-from tests.notifications.conftest import Procs, database_url_for_subprocesses, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-SERVE_ARGS = ["--workers", "3", "--threads", "1"]
+from tests.serving import served
 
 
 @pytest.fixture
 def server(tmp_path, transactional_db) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS_MODULE"))}
-    env.pop("CELERY_BROKER_URL", None)
-    env.pop("REDIS_URL", None)
-    env.update(
-        DATABASE_URL=database_url_for_subprocesses(),
-        DSAR_API_RATE="20/min",
-        SECRET_KEY="test-live-server-" + "x" * 40,
-        DEBUG="0",
-        PYTHONUNBUFFERED="1",
-    )
-    procs = Procs(tmp_path)
-    proc = procs.start(
-        "serve",
-        [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "serve",
-            "--no-background",
-            *SERVE_ARGS,
-            "--port",
-            str(port),
-        ],
-        env=env,
-    )
-    try:
-        proc.wait_for_output("Booting worker", timeout=60)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/v1/openapi.json", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    with served(tmp_path, workers=3, threads=1, api_rate="20/min", name="live-server") as base:
         yield base
-    finally:
-        procs.stop_all()
 
 
 def _wait_for_a_fresh_window(seconds: int = 60, margin: float = 15.0) -> None:

@@ -4,19 +4,14 @@ a process)."""
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
 from core.services import api_key_create
-from tests.notifications.conftest import Procs, database_url_for_subprocesses, free_port
+from tests.serving import served
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
 ROUNDS = 20
 
@@ -25,51 +20,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def server(tmp_path, transactional_db) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_SETTINGS_MODULE"))}
-    env.pop("CELERY_BROKER_URL", None)
-    env.pop("REDIS_URL", None)
-    env.update(
-        DATABASE_URL=database_url_for_subprocesses(),
-        DSAR_API_RATE="100000/min",
-        SECRET_KEY="test-search-processes-" + "x" * 40,
-        DEBUG="0",
-        PYTHONUNBUFFERED="1",
-    )
-    procs = Procs(tmp_path)
-    proc = procs.start(
-        "serve",
-        [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "serve",
-            "--no-background",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            "1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-    )
-    try:
-        proc.wait_for_output("Booting worker", timeout=60)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/v1/openapi.json", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        deadline = time.monotonic() + 30
-        while proc.output().count("Booting worker") < WORKERS and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert proc.output().count("Booting worker") >= WORKERS, proc.output()[-3000:]
+    with served(tmp_path, workers=WORKERS, threads=1, api_rate="100000/min", name="search-processes") as base:
         yield base
-    finally:
-        procs.stop_all()
 
 
 def test_a_request_created_through_the_api_is_found_at_once_by_every_worker(server, org, intake):
