@@ -11,8 +11,9 @@ new values and run it.
     rows = by_prefix.rows(prefix="abc123")
 
 Each parameter is stood in for by a marker string while compiling, so a parameter must reach the SQL as
-that string unchanged (text columns: ids, prefixes, e-mail keys), or as `contains` wraps it. `rows()`
-raises if a marker went missing, rather than run a query with the wrong values.
+that string unchanged (text columns: ids, prefixes, e-mail keys), as `contains` wraps it, or as a
+`Derived` value computed from it (a lookup that binds a pattern made from its value). `rows()` raises if
+a marker went missing, rather than run a query with the wrong values.
 
 A paged query takes `offset` and `limit` as well: Django writes LIMIT and OFFSET into the SQL as numbers,
 so the query is compiled with two sentinel numbers, which then become parameters.
@@ -35,12 +36,39 @@ _CONTAINS = object()
 _OFFSET, _LIMIT = 987_654_321_001, 123_456_789
 
 
+class Derived(str):
+    """A bound parameter a lookup computed from its value (`derive(source)`): a prepared query computes it
+    again from each call's value instead of binding the compile-time one as a constant."""
+
+    source: Any
+    derive: Callable[[Any], str]
+
+    def __new__(cls, source: Any, derive: Callable[[Any], str]) -> Derived:
+        derived = super().__new__(cls, derive(source))
+        derived.source = source
+        derived.derive = derive
+        return derived
+
+
 def _hashable(value: Any) -> bool:
     try:
         hash(value)
     except TypeError:
         return False
     return True
+
+
+def _bound(connection: Any, slot: tuple[str | None, Any], values: dict[str, Any]) -> Any:
+    """One parameter of a call: a constant of the compiled SQL, or the call's value (as given, wrapped as
+    `contains` wraps it, or derived from it)."""
+    name, how = slot
+    if name is None:
+        return how
+    if how is _CONTAINS:
+        return f"%{connection.ops.prep_for_like_query(values[name])}%"
+    if how is not None:
+        return how(values[name])
+    return values[name]
 
 
 def _parametrise_paging(
@@ -94,7 +122,9 @@ class PreparedQuery:
         by_pattern = {f"%{marker}%": name for name, marker in markers.items()}  # a `contains` lookup
         slots: list[tuple[str | None, Any]] = []
         for param in params:
-            if _hashable(param) and param in by_marker:
+            if isinstance(param, Derived) and _hashable(param.source) and param.source in by_marker:
+                slots.append((by_marker[param.source], param.derive))
+            elif _hashable(param) and param in by_marker:
                 slots.append((by_marker[param], None))
             elif isinstance(param, str) and param in by_pattern:
                 slots.append((by_pattern[param], _CONTAINS))
@@ -116,14 +146,7 @@ class PreparedQuery:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(connection)
                 self._compiled[key] = compiled
-        params = [
-            constant
-            if name is None
-            else f"%{connection.ops.prep_for_like_query(values[name])}%"
-            if constant is _CONTAINS
-            else values[name]
-            for name, constant in compiled.slots
-        ]
+        params = [_bound(connection, slot, values) for slot in compiled.slots]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

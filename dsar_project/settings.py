@@ -40,6 +40,24 @@ def envint(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def _postgres_options(options: dict[str, str]) -> dict:
+    """psycopg's connection options: server-side binding with prepared statements, unless the URL says not.
+
+    Django turns psycopg's statement preparation off (`prepare_threshold=None`) so that transaction-mode
+    poolers work. Here a statement is prepared the second time a connection runs it, so the hot queries —
+    the key lookup, the rate counter, the request row, the queue's shapes (core.prepared) — are parsed and
+    planned once per connection. Behind a transaction-mode pooler put `?server_side_binding=0` (which also
+    turns preparation off) or `?prepare_threshold=off` in DATABASE_URL.
+    """
+    server_side = options.get("server_side_binding", "1").lower() in ("1", "true")
+    threshold = options.get("prepare_threshold", "2" if server_side else "off").strip().lower()
+    return {
+        **options,
+        "server_side_binding": server_side,
+        "prepare_threshold": None if threshold in ("off", "none", "") else int(threshold),
+    }
+
+
 def database_from_url(url: str) -> dict:
     """Parse ``sqlite:///path`` or ``postgres://user:pass@host:port/name?opt=v`` into a DATABASES entry."""
     parts = urlsplit(url)
@@ -73,13 +91,7 @@ def database_from_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": envint("DSAR_CONN_MAX_AGE", "60"),
             "CONN_HEALTH_CHECKS": True,
-            # Server-side binding lets psycopg prepare a statement the fifth time a connection runs it, so
-            # the hot queries (the key lookup, the queue's shapes: core.prepared) skip parsing and planning.
-            # `?server_side_binding=0` in DATABASE_URL turns it off (behind a transaction-mode pooler).
-            "OPTIONS": {
-                **options,
-                "server_side_binding": options.get("server_side_binding", "1").lower() in ("1", "true"),
-            },
+            "OPTIONS": _postgres_options(options),
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (sqlite, postgres)")
 

@@ -8,8 +8,10 @@ One normalisation and one selector, used by the API's `q` and `email` and by the
 - `q`: a case-insensitive substring of the request id, the requestor's name or e-mail, the contact (an
   e-mail, a phone number or an address) or, for a phone number, its digits alone ("020 7946 0000" is
   found by "02079460000" and by "7946-0000"). The haystack is one case-folded column, `search_text`.
-  - PostgreSQL: a `pg_trgm` GIN index on that column serves `LIKE '%…%'` (migration 0006 creates the
-    extension where the role may; without it the same query scans).
+  - PostgreSQL: a `pg_trgm` GIN index on that column (migration 0006 creates the extension where the
+    role may; without it the same query scans). A GIN scan costs about the same for every trigram of
+    the pattern, however common, so a long needle is looked up by a few of its trigrams spread along it
+    (`trigram_pattern`) and the candidates are then checked for the whole needle (`TrigramContains`).
   - SQLite: an FTS5 table with the trigram tokenizer mirrors the column, kept in step by triggers in the
     same transaction as the write (migration 0006).
 
@@ -20,15 +22,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
 from django.db.models.expressions import RawSQL
+
+from core.prepared import Derived
 
 # The SQLite mirror of `search_text` (migration 0006 creates it and its triggers).
 FTS_TABLE = "requests_app_request_search"
 # A trigram index needs at least three characters to narrow anything down.
 TRIGRAM = 3
+# How many trigrams of a long needle the PostgreSQL index is asked for (`trigram_pattern`).
+INDEX_PIECES = 4
 
 _PHONE = re.compile(r"\+?[\d\s().\-/]+")
 _MIN_PHONE_DIGITS = 6
@@ -74,6 +81,45 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
+def trigram_pattern(needle: str) -> str:
+    """A LIKE pattern that every text containing `needle` matches, made of at most `INDEX_PIECES` of its
+    trigrams: non-overlapping, in their order in the needle, spread from its start to its end.
+
+    For "seed1796451737-9997" that is `%see%d17%517%999%` instead of all 17 trigrams. The pattern only
+    narrows the candidates through the index; `TrigramContains` then checks each for the whole needle, so
+    the answer is exact whichever trigrams were picked. A needle short enough to hold no more than
+    `INDEX_PIECES` such trigrams is used whole. The pieces are letters and digits only: nothing to escape.
+    """
+    whole = f"%{connection.ops.prep_for_like_query(needle)}%"
+    if len(needle) <= INDEX_PIECES * TRIGRAM:
+        return whole
+    starts: list[int] = []
+    for i in range(len(needle) - TRIGRAM + 1):
+        if needle[i : i + TRIGRAM].isalnum() and (not starts or i >= starts[-1] + TRIGRAM):
+            starts.append(i)
+    if not starts:
+        return whole
+    if len(starts) > INDEX_PIECES:
+        last = len(starts) - 1
+        starts = [starts[round(j * last / (INDEX_PIECES - 1))] for j in range(INDEX_PIECES)]
+    return "%" + "%".join(needle[i : i + TRIGRAM] for i in starts) + "%"
+
+
+class TrigramContains(Lookup):
+    """PostgreSQL: the column contains the needle, found through the trigram index by a few of the
+    needle's trigrams (`trigram_pattern`), each candidate then checked with `strpos` (which the index
+    cannot serve, so the planner keeps it as the exact filter)."""
+
+    lookup_name = "trigram_contains"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        column, column_params = self.process_lhs(compiler, connection)
+        pattern = Derived(self.rhs, trigram_pattern)
+        sql = f"({column} LIKE %s AND strpos({column}, %s) > 0)"
+        return sql, (*column_params, pattern, *column_params, self.rhs)
+
+
 def needles_match(found: list[str]) -> Q:
     """Requests whose haystack contains any of the needles."""
     if not found:
@@ -85,9 +131,11 @@ def needles_match(found: list[str]) -> Q:
             # The needle is a bound parameter, quoted as one phrase (_fts_phrase).
             mirror = f"SELECT request_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
             match |= Q(pk__in=RawSQL(mirror, [_fts_phrase(needle)]))  # noqa: S611
+        elif len(needle) >= TRIGRAM:
+            match |= Q(TrigramContains(F("search_text"), needle))
         else:
-            # PostgreSQL: LIKE '%needle%', served by the trigram GIN index. A needle shorter than a
-            # trigram (one or two characters) scans on either database; it is rare and still exact.
+            # Shorter than a trigram (one or two characters): no index can narrow it, on either database.
+            # Rare, and still exact.
             match |= Q(search_text__contains=needle)
     return match
 

@@ -11,6 +11,7 @@ can never match an id by chance: the "found nothing" cases below rely on that.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from importlib import import_module
 from urllib.parse import urlencode
@@ -20,12 +21,14 @@ from django.db import connection
 from django.test import Client as DjangoClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.ids import new_id
 from core.staff import staff_user_create
 from requests_app import services
 from requests_app.models import DataSubjectRequest
-from requests_app.search import FTS_TABLE, haystack, text_matches
+from requests_app.search import FTS_TABLE, INDEX_PIECES, haystack, text_matches, trigram_pattern
 
 pytestmark = pytest.mark.django_db
 
@@ -513,6 +516,54 @@ def test_postgres_has_the_trigram_index_and_q_uses_it(officer):
         assert MIGRATION.TRIGRAM_INDEX in digits, digits
     assert {r["id"] for r in response.json()["data"]["requests"]} == {template.id}
     assert _list(officer, q="@BULK.example", limit=1).json()["data"]["total"] == 3000
+
+
+def _like(pattern: str, text: str) -> bool:
+    """SQL LIKE with backslash escapes, as PostgreSQL reads the pattern."""
+    pieces = re.findall(r"\\.|%|_|[^%_\\]", pattern)
+    regex = "".join(".*" if p == "%" else "." if p == "_" else re.escape(p[-1]) for p in pieces)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+_TEXT = st.text(alphabet=st.sampled_from("abcxyz019-_%\\@. é"), max_size=40)
+
+
+@given(needle=_TEXT.filter(lambda n: len(n) >= 3), before=_TEXT, after=_TEXT)
+def test_every_text_containing_the_needle_matches_its_index_pattern(needle, before, after):
+    assert _like(trigram_pattern(needle), before + needle + after)
+
+
+@given(needle=st.text(alphabet=st.sampled_from("abcdefgh0123-@"), min_size=3, max_size=200))
+def test_the_index_pattern_holds_at_most_a_few_trigrams_in_the_needles_order(needle):
+    pattern, whole = trigram_pattern(needle), f"%{needle}%"
+    trigrams = [needle[i : i + 3] for i in range(len(needle)) if needle[i : i + 3].isalnum()]
+    if len(needle) <= INDEX_PIECES * 3 or not trigrams:
+        assert pattern == whole
+        return
+    pieces = pattern.strip("%").split("%")
+    assert 1 <= len(pieces) <= INDEX_PIECES
+    assert all(piece in trigrams for piece in pieces)
+    assert pieces[0] == trigrams[0]
+
+
+def test_the_index_pattern_of_a_long_needle_spreads_four_trigrams_and_a_short_one_is_whole():
+    assert trigram_pattern("seed1796451737-9997") == "%see%d17%517%999%"
+    assert trigram_pattern("jane@example") == "%jane@example%"
+    assert trigram_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
+    assert trigram_pattern("-- . -- . -- .") == "%-- . -- . -- .%"  # no trigram of letters: whole
+
+
+@pytest.mark.postgres
+def test_postgres_checks_each_candidate_for_the_whole_needle(officer):
+    """The index is asked for four trigrams of a long needle; a text holding them apart is a candidate
+    only, never an answer."""
+    wanted = _create(officer.org, name="Abcdefghijklmno Person", email="one@example.org")
+    _create(officer.org, name="Abc Def Ghi Jkl Mno", email="two@example.org")  # the pieces, apart
+    assert trigram_pattern("abcdefghijklmno") == "%abc%def%jkl%mno%"
+    assert _found(officer, q="ABCDEFGHIJKLMNO") == {wanted.id}
+    assert _found(officer, q="bcdefghijklmno p") == {wanted.id}
+    plan = DataSubjectRequest.objects.filter(text_matches("abcdefghijklmno")).explain()
+    assert "strpos" in plan, plan
 
 
 # --- query budgets ------------------------------------------------------------------------------------------
