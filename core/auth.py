@@ -72,7 +72,8 @@ _ORG_FIELDS = tuple(f.attname for f in Org._meta.concrete_fields)
 _KEY_BY_PREFIX = PreparedQuery(
     lambda prefix: ApiKey.objects.filter(prefix=prefix).values_list(
         *_KEY_FIELDS, *(f"org__{name}" for name in _ORG_FIELDS)
-    )[:1]
+    )[:1],
+    server_prepare=True,
 )
 
 

@@ -18,6 +18,8 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
+from .prepared import server_prepared
+
 _UNITS = {
     **dict.fromkeys(("s", "sec", "second"), 1),
     **dict.fromkeys(("m", "min", "minute"), 60),
@@ -92,7 +94,7 @@ def _increment(key: str, *, expires_at: int, now: float) -> int:
         count, _ = pipe.execute()
         return int(count)
     # One row per counter: a call in a new window starts it again at 1, in the same statement.
-    with connection.cursor() as cursor:
+    with server_prepared(connection) as cursor:
         cursor.execute(
             "INSERT INTO core_ratecounter (name, expires_at, hits) VALUES (%s, %s, 1) "
             "ON CONFLICT (name) DO UPDATE SET "

@@ -41,21 +41,26 @@ def envint(name: str, default: str) -> int:
 
 
 def _postgres_options(options: dict[str, str]) -> dict:
-    """psycopg's connection options: server-side binding with prepared statements, unless the URL says not.
+    """psycopg's connection options: server-side binding, and statements prepared where the code asks.
 
     Django turns psycopg's statement preparation off (`prepare_threshold=None`) so that transaction-mode
-    poolers work. Here a statement is prepared the second time a connection runs it, so the hot queries —
-    the key lookup, the rate counter, the request row, the queue's shapes (core.prepared) — are parsed and
-    planned once per connection. Behind a transaction-mode pooler put `?server_side_binding=0` (which also
-    turns preparation off) or `?prepare_threshold=off` in DATABASE_URL.
+    poolers work. Here it is on, but psycopg never prepares a statement by itself (its threshold is out
+    of reach): the hot statements whose plan does not depend on their values ask for it (core.prepared).
+    Behind a transaction-mode pooler put `?server_side_binding=0` in DATABASE_URL (which also turns
+    preparation off); `?prepare_threshold=off` keeps server-side binding without preparing.
     """
     server_side = options.get("server_side_binding", "1").lower() in ("1", "true")
-    threshold = options.get("prepare_threshold", "2" if server_side else "off").strip().lower()
+    prepare = options.get("prepare_threshold", "asked" if server_side else "off").strip().lower()
     return {
         **options,
         "server_side_binding": server_side,
-        "prepare_threshold": None if threshold in ("off", "none", "") else int(threshold),
+        "prepare_threshold": None if prepare in ("off", "none", "") else ONLY_WHEN_ASKED,
     }
+
+
+# psycopg prepares a statement at its N-th run on a connection, or at once when the caller asks: an N no
+# connection reaches leaves only the asking.
+ONLY_WHEN_ASKED = 2**31 - 1
 
 
 def database_from_url(url: str) -> dict:

@@ -10,33 +10,69 @@ import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
-from dsar_project.settings import database_from_url
+from dsar_project.settings import ONLY_WHEN_ASKED, database_from_url
 
 
 @pytest.mark.parametrize(
     ("query", "server_side", "threshold"),
     [
-        ("", True, 2),
-        ("?prepare_threshold=5", True, 5),
+        ("", True, ONLY_WHEN_ASKED),
         ("?prepare_threshold=off", True, None),  # behind a pooler that keeps no prepared statements
         ("?server_side_binding=0", False, None),  # a transaction-mode pooler: neither
     ],
 )
-def test_statements_are_prepared_unless_the_url_says_not(query, server_side, threshold):
+def test_statements_are_prepared_where_asked_unless_the_url_says_not(query, server_side, threshold):
     options = database_from_url(f"postgres://u@db.example:5432/dsar{query}")["OPTIONS"]
     assert options["server_side_binding"] is server_side
     assert options["prepare_threshold"] == threshold
 
 
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_statement_run_twice_on_a_connection_is_prepared_by_the_server():
-    with connection.cursor() as cursor:
-        for _ in range(3):
-            cursor.execute("SELECT count(*) FROM core_org WHERE name = %s", ["prepared-probe"])
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        statements = [row[0] for row in cursor.fetchall()]
-    assert any("prepared-probe" not in s and "core_org" in s for s in statements), statements
+def test_the_hot_statements_are_prepared_and_nothing_else(officer):
+    """The key lookup, one request, the rate counter, the inserts, a count by status and a search keep a
+    server plan; the queue's pages and date windows, whose best plan depends on their values, and every
+    other ORM query are planned per call."""
+    created = officer.post(
+        "/v1/requests",
+        {
+            "jurisdiction": "GB",
+            "intakeSource": {
+                "channel": "EMAIL",
+                "rawText": "Please send me my data.",
+                "receivedAt": "2026-11-01T09:12:00Z",
+                "contact": "prepared@example.org",
+            },
+            "requestor": {"type": "DATA_SUBJECT", "name": "P", "email": "prepared@example.org"},
+            "requestTypes": ["ACCESS"],
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 202, created.content
+    request_id = created.json()["data"]["request"]["id"]
+    queries = ("", "?status=RECEIVED&limit=1", "?q=prepared%40example&limit=5", "?atRiskDays=40&offset=300")
+    for query in queries:
+        assert officer.get(f"/v1/requests{query}").status_code == 200
+    assert officer.get(f"/v1/requests/{request_id}").status_code == 200
+    statements = _prepared_statements()
+
+    def prepared(*fragments: str) -> bool:
+        return any(all(fragment in s for fragment in fragments) for s in statements)
+
+    assert prepared('FROM "core_apikey"', "prefix")
+    assert prepared('FROM "requests_app_datasubjectrequest"', '"id" = $2')
+    assert prepared("INSERT INTO core_ratecounter")
+    assert prepared('INSERT INTO "requests_app_datasubjectrequest"')
+    assert prepared("COUNT(*)", '"status" = $2')
+    assert prepared("LIKE", "strpos", "OFFSET $")  # a search's page: planned the same for any needle
+    assert not prepared('"status" = $2', "OFFSET $"), statements  # the queue's pages
+    assert not prepared('"clock_due_date" <= $'), statements  # date windows
 
 
 def _backend_pid() -> int:
