@@ -22,9 +22,10 @@ so the query is compiled with two sentinel numbers, which then become parameters
 prepared is parsed once per connection and, after five runs, planned once ("generic plan"), which for
 the hot statements costs more than running them. A generic plan is chosen without the values, though, so
 it is only safe for a statement whose best plan does not depend on them: equality on keys (the key
-lookup, one request by id, a count by status), the rate counter, an INSERT. A page with LIMIT/OFFSET
-values or a date window can go badly wrong under one (a page at offset 4,500 took 13 ms instead of
-1 ms: the generic plan expected a tenth of the table). So nothing is prepared unless it asks:
+lookup, one request by id, a count by status), the rate counter, an INSERT. A query whose best plan
+depends on its values can go badly wrong under one: a deferred page written `id IN (… LIMIT $n)` took
+13 ms instead of 1 ms at offset 4,500, the generic plan having expected a tenth of the table (the
+selectors now write it so that one plan fits every offset). So nothing is prepared unless it asks:
 `PreparedQuery(..., server_prepare=True)`, `insert`, and `server_prepared()` for raw SQL.
 """
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Func, IntegerField, Q, QuerySet
+from django.db.models import F, Func, IntegerField, Lookup, Q, QuerySet, Subquery
 
 from core.api import NotFound
 from core.cursors import cursor_decode, cursor_encode
@@ -73,7 +73,23 @@ def _page(qs: QuerySet, order: list[str], offset: int, limit: int, *, deferred: 
     if not deferred:
         return qs.order_by(*order).values_list(*RESOURCE_COLUMNS)[offset : offset + limit]
     ids = qs.order_by(*order).values("pk")[offset : offset + limit]
-    return DataSubjectRequest.objects.filter(pk__in=ids).order_by(*order).values_list(*RESOURCE_COLUMNS)
+    # PostgreSQL: `id = ANY(ARRAY(…))` rather than `id IN (…)`. A plan made without the LIMIT's value takes
+    # an IN for a tenth of the table and joins the whole table by hash (13 ms instead of 1 at offset
+    # 4,500); an array of unknown length is looked up by primary key, whatever the values.
+    on_postgres = connection.vendor == "postgresql"
+    matching = Q(_InArray(F("pk"), Subquery(ids))) if on_postgres else Q(pk__in=ids)
+    return DataSubjectRequest.objects.filter(matching).order_by(*order).values_list(*RESOURCE_COLUMNS)
+
+
+class _InArray(Lookup):
+    """PostgreSQL: `column = ANY(ARRAY(subquery))`."""
+
+    lookup_name = "in_array"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        column, column_params = self.process_lhs(compiler, connection)
+        subquery, subquery_params = compiler.compile(self.rhs)
+        return f"{column} = ANY(ARRAY{subquery})", (*column_params, *subquery_params)
 
 
 def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[PreparedQuery, PreparedQuery]:
@@ -100,12 +116,12 @@ def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[P
         # Dates stand in as dates: year 1001, 1002, … (no real due date), one per date parameter.
         dates = [name for name in names if name.startswith("due_") and not name.endswith("zone")]
         markers = {name: date(1001 + i, 1, 1) for i, name in enumerate(dates)}
-        # Which of these the server may keep a plan for (core.prepared): a count by equality (status,
-        # jurisdiction, e-mail) plans the same whatever the values. So does a search: its count, and a page
-        # before the deferred join, are found through the trigram index and sorted whatever the needle, so
-        # a kept plan costs at most what the exact count costs anyway — and planning a trigram search
-        # (0.4 ms) costs more than running it. A date window, or a deferred page (its plan depends on how
-        # far the offset reaches), is planned per call.
+        # Which of these the server may keep a plan for (core.prepared): a count or a page by equality
+        # (status, jurisdiction, e-mail) plans the same whatever the values — the deferred page too, since it
+        # looks its ids up as an array (`_InArray`). So does a search: its count, and a page before the
+        # deferred join, are found through the trigram index and sorted whatever the needle, so a kept plan
+        # costs at most what the exact count costs anyway — and planning a trigram search (0.4 ms) costs
+        # more than running it. A date window is planned per call.
         searching = {"q0", "q1"} & set(names)
         kept = set(names) <= _EQUALITY | {"q0", "q1"}
         count = PreparedQuery(
@@ -118,7 +134,7 @@ def _shaped(names: tuple[str, ...], order: list[str], deferred: bool) -> tuple[P
             lambda offset, limit, **v: _page(matching(**v), order, offset, limit, deferred=deferred),
             names=("org_id", *names, "offset", "limit"),
             markers=markers,
-            server_prepare=kept and bool(searching) and not deferred,
+            server_prepare=kept and not (searching and deferred),
         )
         _shapes[key] = (count, page)
     return _shapes[key]
