@@ -212,6 +212,29 @@ def test_total_is_exact_whether_or_not_the_page_is_full(officer, limit, offset, 
     assert (len(searched["requests"]), searched["total"]) == (ids, total)
 
 
+def test_pages_past_the_deferred_join_are_slices_of_the_whole_order(officer):
+    """From offset 200 a page is read as ids first, then their rows (on PostgreSQL as an array, so that
+    one server plan fits every offset): the same requests, in the same order, as the whole ordered set."""
+    from requests_app.models import DataSubjectRequest
+    from requests_app.selectors import DEFERRED_FROM
+
+    for i in range(DEFERRED_FROM + 40):
+        _create(officer.org, 1 + (i % 17) * 0.5, ["GB", "US-CA"][i % 2])
+    mine = DataSubjectRequest.objects.filter(org=officer.org)
+    cases = [
+        ("", mine.order_by("-created_at", "-id")),
+        ("&status=RECEIVED", mine.filter(status="RECEIVED").order_by("-created_at", "-id")),
+        ("&jurisdiction=US-CA", mine.filter(jurisdiction="US-CA").order_by("-created_at", "-id")),
+        ("&sortBy=dueDate&sortOrder=asc", mine.order_by("clock_due_date", "id")),
+    ]
+    for query, ordered in cases:
+        ids = list(ordered.values_list("id", flat=True))
+        for offset in (DEFERRED_FROM - 10, DEFERRED_FROM, DEFERRED_FROM + 25, len(ids) - 5):
+            page = officer.get(f"/v1/requests?limit=20&offset={offset}{query}").json()["data"]
+            assert [r["id"] for r in page["requests"]] == ids[offset : offset + 20], (query, offset)
+            assert page["total"] == len(ids)
+
+
 @pytest.mark.parametrize("hour", [0, 5, 11, 13, 19, 23])
 def test_the_at_risk_page_is_the_filter_at_any_hour(officer, hour):
     """The queue's at-risk list (compiled once per window shape on PostgreSQL) selects exactly what
