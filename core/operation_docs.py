@@ -335,6 +335,88 @@ OPERATIONS: dict[str, OperationDoc] = {
         ),
         tag="Webhook endpoints",
     ),
+    "compliance_dsar_create": OperationDoc(
+        summary="Request an export job",
+        description=(
+            "Ask for everything the organisation holds about one data subject, from its registered "
+            "substrates (`GET /v1/substrates`), packaged as one bundle. `scope.dataSubjectId` is matched "
+            "against columns mapped as `subject_id`; `scope.subjectIdentities` (`email`, `phone`) against "
+            "columns mapped as those identities; `windowStart`/`windowEnd` keep rows whose time column lies "
+            "in [start, end); `campaignIds` and `substrates` narrow it further (omitted or `[]`: every "
+            "enabled substrate). `format` is `JSON` (default), `CSV`, `NDJSON` or `PARQUET`; another string falls "
+            "back to JSON and the timeline says so. `requestId` links the job to a request: the request's "
+            "identities fill `subjectIdentities` where not given, and its timeline records the bundle's "
+            "READY and DELIVERED. Answers 202 with the job in `REQUESTED` and `activeLimit`; with that many "
+            "jobs already active (REQUESTED, COLLECTING or PACKAGING) the answer is 429 `rate_limited`."
+        ),
+        tag="Exports",
+    ),
+    "compliance_dsar_list": OperationDoc(
+        summary="List export jobs",
+        description=(
+            "The organisation's export jobs, newest first, optionally of one `state`, paged with `limit` "
+            "(1-200, default 50) and `offset`. `counts` has every one of the seven states, zeros included; "
+            "`total` counts every job, `filteredCount` those of `state`; `activeCount` is the jobs counted "
+            "against `activeLimit`."
+        ),
+        tag="Exports",
+    ),
+    "compliance_dsar_retrieve": OperationDoc(
+        summary="Get an export job",
+        description=(
+            "One job: its state, progress (rows collected and expected, bytes packaged, the worker holding "
+            "it and its last heartbeat), delivery (size, sha256, the signed `bundleUrl` while it can be "
+            "downloaded, expiry, who downloaded it) or failure, and its timeline; with its `auditReport` "
+            "once READY (null before)."
+        ),
+        tag="Exports",
+    ),
+    "compliance_dsar_run": OperationDoc(
+        summary="Run an export job",
+        description=(
+            "Start a REQUESTED job: it moves to COLLECTING, and of two concurrent runs exactly one wins. "
+            "When the rows it will read are at most `DSAR_EXPORT_INLINE_ROWS` (default 100,000), it is "
+            "collected and packaged in this call: 200 with the job READY and its audit report, or FAILED "
+            "with `failure` (naming the substrate and the kind of error; no partial bundle is kept). "
+            "Larger jobs, and sources that cannot count their rows, answer 202 with the job COLLECTING; "
+            "the background worker finishes it."
+        ),
+        tag="Exports",
+        conflicts=("invalid_transition",),
+        conflict_note="the job is not REQUESTED (`invalid_transition`; `details` lists what is allowed now)",
+    ),
+    "compliance_dsar_download": OperationDoc(
+        summary="Download an export bundle",
+        description=(
+            "The bundle (a ZIP with `manifest.json`, `audit_report.json`, `README.txt` and one file per "
+            "section), with a Bearer key holding `export`, or with the `token` of `bundleUrl` alone (no "
+            "key). `Repr-Digest` and `ETag` carry its sha256, `Cache-Control: no-store`. The first download "
+            "moves the job from READY to DELIVERED; later ones until `expiresAt` are allowed and recorded. "
+            "A tampered, expired or revoked token answers 401; a job with no bundle (not yet READY, or "
+            "expired) 409 `invalid_transition`."
+        ),
+        tag="Exports",
+        conflicts=("invalid_transition",),
+        conflict_note="there is no bundle to download now (`invalid_transition`)",
+        bare=True,
+    ),
+    "compliance_dsar_revoke_link": OperationDoc(
+        summary="Revoke an export's download links",
+        description=(
+            "Every `bundleUrl` issued for the job so far stops working at once (its token answers 401); "
+            "the answer shows the job with a new link. Keys with `export` can still download."
+        ),
+        tag="Exports",
+    ),
+    "substrates_list": OperationDoc(
+        summary="List substrates",
+        description=(
+            "The data sources export jobs read: the built-in `dsar_core` (this system's own records about "
+            "the subject) and those the organisation registered, each with its kind, description, whether "
+            "it is enabled and its sections with their columns. Never a DSN, a path or a secret."
+        ),
+        tag="Exports",
+    ),
     "dsr_list": OperationDoc(
         summary="List requests in the DSR feed format",
         description=(

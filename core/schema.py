@@ -229,6 +229,9 @@ class ApiAutoSchema(AutoSchema):
                 "`not_found`: no such object in this organisation (another organisation's ids answer "
                 "the same).",
             )
+        if doc and doc.conflicts and not (has_body or self.method == "DELETE"):
+            # A read that can be refused for the object's state (an export bundle not ready yet).
+            answers[409] = (doc.conflicts, _sentence([doc.conflict_note]))
         if has_body or self.method == "DELETE":
             codes: tuple[str, ...] = ("conflict",)
             notes = []

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "requests_app",
     "authority",
     "notifications",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,54 @@ DSAR_WEBHOOK_BREAKER_BACKOFF_MAX = envint("DSAR_WEBHOOK_BREAKER_BACKOFF_MAX", "3
 DSAR_WEBHOOK_MAX_ENDPOINTS = envint("DSAR_WEBHOOK_MAX_ENDPOINTS", "20")
 DSAR_WEBHOOK_REPLAYS_PER_HOUR = envint("DSAR_WEBHOOK_REPLAYS_PER_HOUR", "10")
 DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS = envint("DSAR_WEBHOOK_ROTATION_OVERLAP_HOURS", "24")
+# Export jobs (exports/conf.py documents each).
+DSAR_EXPORT_ACTIVE_LIMIT = envint("DSAR_EXPORT_ACTIVE_LIMIT", "3")
+DSAR_EXPORT_INLINE_ROWS = envint("DSAR_EXPORT_INLINE_ROWS", "100000")
+DSAR_EXPORT_TTL_SECONDS = envint("DSAR_EXPORT_TTL_SECONDS", str(7 * 24 * 3600))
+DSAR_EXPORT_STALE_SECONDS = envint("DSAR_EXPORT_STALE_SECONDS", "120")
+DSAR_EXPORT_HEARTBEAT_SECONDS = float(env("DSAR_EXPORT_HEARTBEAT_SECONDS", "2"))
+DSAR_EXPORT_STATEMENT_TIMEOUT = float(env("DSAR_EXPORT_STATEMENT_TIMEOUT", "30"))
+DSAR_EXPORT_WORKERS = envint("DSAR_EXPORT_WORKERS", "1")
+DSAR_EXPORT_DIR = env("DSAR_EXPORT_DIR", str(BASE_DIR / "var" / "exports"))
+DSAR_EXPORT_WORK_DIR = env("DSAR_EXPORT_WORK_DIR", str(BASE_DIR / "var" / "export-work"))
+DSAR_EXPORT_FILE_ROOTS = [r for r in env("DSAR_EXPORT_FILE_ROOTS").split(os.pathsep) if r.strip()]
+DSAR_PUBLIC_BASE_URL = env("DSAR_PUBLIC_BASE_URL").rstrip("/")
+# Bundles live in the `exports` storage: the local filesystem (owner-only) unless an S3-compatible bucket
+# is configured (django-storages; credentials from the usual AWS_* variables or the instance's role).
+DSAR_EXPORT_S3_BUCKET = env("DSAR_EXPORT_S3_BUCKET")
+if DSAR_EXPORT_S3_BUCKET:
+    _EXPORT_STORAGE: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DSAR_EXPORT_S3_BUCKET,
+            "endpoint_url": env("DSAR_EXPORT_S3_ENDPOINT_URL") or None,
+            "region_name": env("DSAR_EXPORT_S3_REGION") or None,
+            "location": env("DSAR_EXPORT_S3_PREFIX", "exports"),
+            "default_acl": None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if envbool("DSAR_EXPORT_S3_SSE", "0")
+            else {},
+        },
+    }
+else:
+    _EXPORT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": DSAR_EXPORT_DIR,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": _EXPORT_STORAGE,
+}
+# Export jobs run on their own queue, so a long export never holds up webhook dispatch.
+CELERY_TASK_ROUTES = {"dsar.exports.*": {"queue": "exports"}}
+
 from dsar_project.background.schedule import BEAT_SCHEDULE  # noqa: E402 - dispatch tick, sweeps, heartbeat
 
 # The background runner lives at the project level (dsar_project/background), not in an app.

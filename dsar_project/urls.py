@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("v1/", include("requests_app.urls")),
     path("v1/", include("notifications.urls")),
+    path("v1/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -130,7 +130,7 @@ class RequestClockExplainApi(ApiView):
 _DSR_TYPES = {"ERASURE": "delete"}
 
 
-def dsr_row(dsr: DataSubjectRequest) -> dict[str, Any]:
+def dsr_row(dsr: DataSubjectRequest, export_url: str | None = None) -> dict[str, Any]:
     primary = dsr.request_types[0] if dsr.request_types else "ACCESS"
     outcome = dsr.outcome or {}
     requestor = dsr.requestor or {}
@@ -144,7 +144,7 @@ def dsr_row(dsr: DataSubjectRequest) -> dict[str, Any]:
         "type": _DSR_TYPES.get(primary, primary.lower()),
         "status": dsr.status.lower(),
         "completed_at": outcome.get("at"),
-        "export_url": None,
+        "export_url": export_url,
         "error_msg": None,
     }
 
@@ -162,7 +162,14 @@ class DsrListApi(ApiView):
     def get(self, request) -> Response:
         query = self.query(request)
         rows, next_cursor = dsr_page(org=request.user.org, cursor=query.get("cursor"), limit=query["limit"])
-        page = [dsr_row(r) for r in rows]
+        # The bundle of an export job linked to the request (exports/), while it can be downloaded.
+        from exports.apis import base_url
+        from exports.selectors import export_urls_for_requests
+
+        urls = export_urls_for_requests(
+            org=request.user.org, request_ids=[r.id for r in rows], base_url=base_url(request)
+        )
+        page = [dsr_row(r, urls.get(r.id)) for r in rows]
         body: dict[str, Any] = {"requests": page, "items": page}
         if next_cursor:
             body["next_cursor"] = next_cursor

@@ -11,6 +11,8 @@ if [ -z "${SECRET_KEY:-}" ]; then
   SECRET_KEY=$(cat .secret_key)
   export SECRET_KEY
 fi
+# The demo's customer database (made by seed_demo), read by export jobs through the substrate `crm`.
+export DSAR_DEMO_CRM_URL="${DSAR_DEMO_CRM_URL:-sqlite:///$PWD/var/demo/crm.sqlite3}"
 .venv/bin/python manage.py migrate --no-input
 .venv/bin/python manage.py seed_demo
 exec .venv/bin/python manage.py serve "$@"

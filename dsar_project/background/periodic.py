@@ -3,7 +3,8 @@
 - `dispatch_pass`: relay the outbox into deliveries and start the due ones (notifications), every couple
   of seconds and whenever an app says work is waiting;
 - `sweeps`: once a minute, every app's housekeeping: deadline notices and clock refreshes (requests),
-  orphaned deliveries (notifications), expired idempotency records and rate-limit windows (core).
+  orphaned deliveries (notifications), expired idempotency records and rate-limit windows (core), and
+  unrun, stalled and expired export jobs (exports).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ def sweeps(*, now: datetime) -> dict[str, int]:
     """The periodic housekeeping of every app; counts of what it did, by name."""
     from core import ratelimit
     from core.idempotency import idempotency_purge
+    from exports.sweeps import sweep_exports
     from notifications.services import deliveries_bury_orphans
     from requests_app.sweeps import sweep_deadlines
 
     result = sweep_deadlines(now=now)
+    exports = sweep_exports(now=now)
     return {
         "atRisk": len(result.at_risk),
         "overdue": len(result.overdue),
@@ -38,4 +41,10 @@ def sweeps(*, now: datetime) -> dict[str, int]:
         "orphanedDeliveries": deliveries_bury_orphans(now=now),
         "idempotencyPurged": idempotency_purge(now=now),
         "rateWindowsPurged": ratelimit.purge_ended(now.timestamp()),
+        "exportsNotRun": exports.not_run,
+        "exportsTakenOver": exports.taken_over,
+        "exportsStalled": exports.stalled,
+        "exportsRequeued": exports.requeued,
+        "exportsExpired": exports.expired,
+        "exportBundlesDeleted": exports.deleted,
     }

@@ -5,6 +5,8 @@
   threads send, record, and keep pumping while work is due.
 - `dsar.sweeps` (beat, every 60 s): every app's housekeeping.
 - `dsar.heartbeat` (beat, every 30 s): a worker reports in for `/healthz`.
+- `dsar.exports.run` (sent by the dispatch task for each export job handed to the background, on the
+  `exports` queue: `celery -A dsar_project worker -Q exports`): claims the job and runs it.
 Long retry delays live in `Delivery.next_attempt_at`, never in broker countdowns.
 """
 
@@ -25,9 +27,25 @@ from . import periodic
 log = logging.getLogger("dsar.background")
 
 
-@shared_task(name=DISPATCH_TASK, acks_late=True, ignore_result=True)
-def dispatch_task() -> int:
+EXPORT_RUN_TASK = "dsar.exports.run"
+
+
+@shared_task(name=DISPATCH_TASK, acks_late=True, ignore_result=True, bind=True)
+def dispatch_task(self: Any) -> int:
+    from exports.background import exports_enqueue
+
+    # Export jobs handed to the background go to their own queue (CELERY_TASK_ROUTES).
+    exports_enqueue(lambda job_id: self.app.send_task(EXPORT_RUN_TASK, args=[job_id]))
     return periodic.dispatch_pass()
+
+
+@shared_task(name=EXPORT_RUN_TASK, acks_late=True, ignore_result=True)
+def export_run_task(job_id: str) -> bool:
+    """Claim and run one export job. No autoretry: a worker that dies leaves a stale job, which the sweep
+    takes over once; a task for a job another worker holds does nothing."""
+    from exports.background import export_take_and_run
+
+    return export_take_and_run(job_id)
 
 
 @shared_task(name="dsar.sweeps", acks_late=True, ignore_result=True)

@@ -17,8 +17,10 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
@@ -48,6 +50,37 @@ def _listen_for_wakes(port: int, stop: threading.Event) -> None:
             except OSError:
                 return
             local_wake.set()
+
+
+class _Exporter:
+    """Runs export jobs handed to the background on threads of their own (DSAR_EXPORT_WORKERS)."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = max(1, threads)
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="exports")
+        self._running: set[Future] = set()
+
+    def start_waiting(self) -> None:
+        from exports.background import export_take_and_run, jobs_waiting
+
+        self._running = {f for f in self._running if not f.done()}
+        free = self.threads - len(self._running)
+        if free <= 0:
+            return
+        for job_id in jobs_waiting(free):
+            self._running.add(self._pool.submit(self._run, export_take_and_run, job_id))
+
+    @staticmethod
+    def _run(run: Callable[[str], bool], job_id: str) -> None:
+        try:
+            run(job_id)
+        except Exception:
+            log.exception("Export job %s failed in the worker", job_id)
+        finally:
+            connections.close_all()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Sweeper:
@@ -97,6 +130,7 @@ def run_loop(
 
     dispatcher = Dispatcher(threads)
     sweeper = _Sweeper()
+    exporter = _Exporter(settings.DSAR_EXPORT_WORKERS)
     port = wake_port_number if wake_port_number is not None else wake_port()
     if port:
         threading.Thread(target=_listen_for_wakes, args=(port, stop), name="worker-wake", daemon=True).start()
@@ -111,6 +145,7 @@ def run_loop(
             try:
                 outbox_drain()
                 dispatcher.pump()
+                exporter.start_waiting()
                 heartbeat("worker")  # /healthz: the embedded worker is alive
                 if time.monotonic() - last_sweep >= sweep_seconds:
                     last_sweep = time.monotonic()
@@ -127,8 +162,10 @@ def run_loop(
     finally:
         if once:
             dispatcher.wait_idle(timeout=None)
+            exporter.shutdown()
         dispatcher.shutdown()
         sweeper.shutdown()
+        exporter.shutdown()
         connections.close_all()
         log.info("Background worker stopped.")
 

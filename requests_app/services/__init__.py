@@ -22,6 +22,7 @@ from .lifecycle import (
     request_verification_request,
 )
 from .machinery import CLOCK_SKEW, ActionResult, Change, request_action
+from .records import request_record
 
 __all__ = [
     "ACTIONS",
@@ -43,6 +44,7 @@ __all__ = [
     "request_create",
     "request_deadline_notice",
     "request_extend",
+    "request_record",
     "request_refuse",
     "request_requestor_set",
     "request_types_set",

@@ -100,6 +100,12 @@ def test_sweeps_task_reports_counts():
         "orphanedDeliveries": 0,
         "idempotencyPurged": 0,
         "rateWindowsPurged": 0,
+        "exportsNotRun": 0,
+        "exportsTakenOver": 0,
+        "exportsStalled": 0,
+        "exportsRequeued": 0,
+        "exportsExpired": 0,
+        "exportBundlesDeleted": 0,
     }
 
 

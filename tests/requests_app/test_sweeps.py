@@ -178,6 +178,12 @@ def test_the_sweeps_run_every_apps_housekeeping_and_count_it(make_request, org, 
         "orphanedDeliveries",
         "idempotencyPurged",
         "rateWindowsPurged",
+        "exportsNotRun",
+        "exportsTakenOver",
+        "exportsStalled",
+        "exportsRequeued",
+        "exportsExpired",
+        "exportBundlesDeleted",
     }
     assert Delivery.objects.get(endpoint=endpoint).status == "DEAD"
     assert not RateCounter.objects.filter(name="ended").exists()

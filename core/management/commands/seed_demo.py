@@ -85,8 +85,19 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo organisation: {org.name} ({org.id}), {org.requests.count()} requests")
         self.stdout.write(f"  officer key (officer, integration, export): {officer}")
         self.stdout.write(f"  intake key (intake):                        {intake}")
+        self._demo_data_source(org)
         password = self._demo_officer(org)
         self.stdout.write(f"  admin login at /admin/ (privacy officer):   {DEMO_OFFICER} / {password}")
+
+    def _demo_data_source(self, org: Org) -> None:
+        """The demo customer database as the substrate `crm`, when DSAR_DEMO_CRM_URL says where."""
+        from exports.demo import DSN_ENV, demo_substrate_register
+
+        registered = demo_substrate_register(org=org)
+        if registered is None:
+            self.stdout.write(f"  (no demo data source: {DSN_ENV} is not set; scripts/run.sh sets it)")
+        else:
+            self.stdout.write(f"  demo data source for exports: substrate {registered.substrate.key!r}")
 
     def _demo_officer(self, org: Org) -> str:
         """The demo's admin login: a fresh password on every run, printed once, like the keys above."""
