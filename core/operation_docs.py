@@ -338,16 +338,16 @@ OPERATIONS: dict[str, OperationDoc] = {
     "compliance_dsar_create": OperationDoc(
         summary="Request an export job",
         description=(
-            "Ask for everything the organisation holds about one data subject, from its registered "
-            "substrates (`GET /v1/substrates`), packaged as one bundle. `scope.dataSubjectId` is matched "
-            "against columns mapped as `subject_id`; `scope.subjectIdentities` (`email`, `phone`) against "
-            "columns mapped as those identities; `windowStart`/`windowEnd` keep rows whose time column lies "
-            "in [start, end); `campaignIds` and `substrates` narrow it further (omitted or `[]`: every "
-            "enabled substrate). `format` is `JSON` (default), `CSV`, `NDJSON` or `PARQUET`; another string "
-            "falls back to JSON and the timeline says so. `requestId` links the job to a request: the request's "
-            "identities fill `subjectIdentities` where not given, and its timeline records the bundle's "
-            "READY and DELIVERED. Answers 202 with the job in `REQUESTED` and `activeLimit`; with that many "
-            "jobs already active (REQUESTED, COLLECTING or PACKAGING) the answer is 429 `rate_limited`."
+            "Ask for everything the organisation holds about one data subject, from its registered substrates"
+            " (`GET /v1/substrates`), packaged as one bundle. `scope.dataSubjectId` is matched against "
+            "columns mapped as `subject_id`; `scope.subjectIdentities` (`email`, `phone`) against columns "
+            "mapped as those identities; `windowStart`/`windowEnd` keep rows whose time column lies in "
+            "[start, end); `campaignIds` and `substrates` narrow it further (omitted or `[]`: every enabled "
+            "substrate). `format` is `JSON` (default), `CSV`, `NDJSON` or `PARQUET`; another string falls "
+            "back to JSON and the timeline says so. `requestId` links the job to a request: the request's "
+            "identities fill `subjectIdentities` where not given, and its timeline records the bundle's READY"
+            " and DELIVERED. Answers 202 with the job in `REQUESTED` and `activeLimit`; with that many jobs "
+            "already active (REQUESTED, COLLECTING or PACKAGING) the answer is 429 `rate_limited`."
         ),
         tag="Exports",
     ),
