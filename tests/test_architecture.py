@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PACKAGES = {"core", "notifications", "requests_app", "authority", "clocks", "exports", "dsar_project"}
-APPS = ("core", "notifications", "requests_app", "authority", "clocks")
+APPS = ("core", "notifications", "requests_app", "authority", "clocks", "exports")
 
 
 def _imports(package: str) -> list[tuple[str, int, str]]:

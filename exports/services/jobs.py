@@ -181,8 +181,9 @@ def job_run(*, org: Org, job_id: str, actor: str, now: datetime | None = None) -
     )
     try:
         expected = job_count(job, worker_id=worker)
-    except LostJob:
-        return RunOutcome(job=ExportJob.objects.get(pk=job.pk), finished=False)
+    except LostJob:  # a source failed (the job is FAILED now), or another worker holds it
+        job = ExportJob.objects.get(pk=job.pk)
+        return RunOutcome(job=job, finished=job.state not in ACTIVE_STATES)
     if expected is not None and expected <= settings.DSAR_EXPORT_INLINE_ROWS:
         job_execute(job.pk, worker_id=worker)
         return RunOutcome(job=ExportJob.objects.get(pk=job.pk), finished=True)
@@ -285,33 +286,43 @@ def job_for_download(
 
 
 def job_downloaded(*, job: ExportJob, downloaded_by: str, now: datetime | None = None) -> ExportJob:
-    """Record a download: the first moves READY → DELIVERED; later ones are logged on the timeline."""
+    """Record a download: the first moves READY → DELIVERED (its event, and the linked request's timeline);
+    later ones are logged on the job's timeline. Decided under the job's lock, so two first downloads at
+    once deliver it once."""
+    from requests_app.services import request_record
+
     now = now or timezone.now()
-    who = downloaded_by
-    if job.state == State.READY:
-
-        def deliver(j: ExportJob) -> None:
-            if j.state == State.READY:
-                j.deliver()
-                j.downloaded_at = now
-                j.downloaded_by = who
-
-        job = job_change(
-            job_id=job.pk,
-            now=now,
-            actor=_actor_for(who),
-            action="deliver",
-            notes=f"Bundle downloaded by {who}: delivered.",
-            apply=deliver,
-            event_type="export.delivered",
-            request_note=("export.delivered", f"Export {job.pk} delivered (downloaded by {who}).", {}),
-        )
-        return job
+    actor = _actor_for(downloaded_by)
     with transaction.atomic():
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.state != State.READY:
+            entry_add(
+                locked, at=now, actor=actor, action="download", notes=f"Downloaded again by {downloaded_by}."
+            )
+            return locked
+        locked.deliver()
+        locked.downloaded_at = now
+        locked.downloaded_by = downloaded_by
+        locked.updated_at = now
+        locked.save()
         entry_add(
-            locked, at=now, actor=_actor_for(who), action="download", notes=f"Downloaded again by {who}."
+            locked,
+            at=now,
+            actor=actor,
+            action="deliver",
+            notes=f"Bundle downloaded by {downloaded_by}: delivered.",
+            from_state=State.READY,
         )
+        event_for(locked, "export.delivered", now=now)
+        if locked.request_id:
+            request_record(
+                request_id=locked.request_id,
+                action="export.delivered",
+                actor=actor,
+                notes=f"Export {locked.pk} delivered (downloaded by {downloaded_by}).",
+                data={"jobId": locked.pk},
+                now=now,
+            )
     return locked
 
 
