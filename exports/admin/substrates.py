@@ -16,7 +16,6 @@ from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import OrgScopedAdmin, admin_org
@@ -228,12 +227,8 @@ class SubstrateAdmin(OrgScopedAdmin):
         return registered.substrate
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # Registered (and checked) by the form already; on a change `substrate_register` keeps `enabled`,
-        # so the switch is written here — the one field the mapping does not carry.
-        wanted = bool(form.cleaned_data.get("enabled"))
-        if change and obj.enabled != wanted:
-            Substrate.objects.filter(pk=obj.pk).update(enabled=wanted, updated_at=timezone.now())
-            obj.enabled = wanted
+        # Nothing left to save: the form's `substrate_register` wrote the mapping and `enabled` already.
+        pass
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass  # no relations: the form never saved an instance of its own

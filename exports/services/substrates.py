@@ -84,6 +84,7 @@ def substrate_register(
             },
         )
         if not created:
+            substrate.enabled = enabled
             substrate.kind = mapping.kind
             substrate.mapping = mapping_to_json(mapping)
             substrate.description = mapping.description
