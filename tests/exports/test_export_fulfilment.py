@@ -178,3 +178,64 @@ def test_the_job_list_costs_the_same_queries_for_one_job_and_fifty(exporter, dja
     with django_assert_max_num_queries(8):
         body = exporter.get("/v1/compliance/dsar").json()["data"]
     assert len(body["jobs"]) == 50
+
+
+def test_an_export_through_a_file_source_verifies_with_the_readmes_steps(exporter, org, settings, tmp_path):
+    import hashlib
+    import shutil
+    import subprocess
+    import zipfile
+
+    from exports.services.substrates import substrate_register
+
+    root = tmp_path / "roots" / "crm-files"
+    root.mkdir(parents=True)
+    (root / "contacts.csv").write_text(
+        'email,name,note\njane@example.org,Jane Doe,=HYPERLINK("http://x")\nbob@example.org,Bob,hi\n',
+        encoding="utf-8",
+    )
+    (root / "events.ndjson").write_text(
+        '{"email": "JANE@example.org", "at": "2026-01-02T03:04:05Z", "kind": "login"}\n'
+        '{"email": "bob@example.org", "at": "2026-01-03T03:04:05Z", "kind": "login"}\n',
+        encoding="utf-8",
+    )
+    settings.DSAR_EXPORT_FILE_ROOTS = [str(tmp_path / "roots")]
+    substrate_register(
+        org=org,
+        data={
+            "key": "files",
+            "kind": "files",
+            "root": str(root),
+            "tables": [
+                {
+                    "name": "contacts.csv",
+                    "subject": {"column": "email", "identity": "email"},
+                    "columns": ["email", "name", "note"],
+                },
+                {
+                    "name": "events.ndjson",
+                    "subject": {"column": "email", "identity": "email"},
+                    "timeColumn": "at",
+                    "columns": ["email", "at", "kind"],
+                },
+            ],
+        },
+    )
+    job = create_job(exporter, scope={**JANE, "substrates": ["files"]}, format="CSV")
+    data = run_job(exporter, job["id"])
+    assert data["auditReport"]["sectionCounts"] == {"files.contacts": 1, "files.events": 1}
+    content = _download(exporter, job["id"])
+    bundle_path = tmp_path / "bundle.zip"
+    bundle_path.write_bytes(content)
+    # Step 1 of README.txt: the ZIP's sha256 is the job's bundleSha256.
+    if shutil.which("sha256sum"):
+        out = subprocess.run(["sha256sum", str(bundle_path)], capture_output=True, text=True, check=True)
+        assert out.stdout.split()[0] == data["job"]["delivery"]["bundleSha256"]
+    # Step 2: every file's sha256 is in manifest.json.
+    with zipfile.ZipFile(bundle_path) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(bundle.read(entry["path"])).hexdigest() == entry["sha256"]
+        contacts = bundle.read("data/files/contacts.csv").decode("utf-8-sig")
+    assert "'=HYPERLINK" in contacts  # the formula guard
+    assert "bob@example.org" not in contacts
