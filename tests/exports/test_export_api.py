@@ -379,3 +379,21 @@ def test_every_event_is_in_the_outbox(exporter):
         OutboxEvent.objects.filter(org=exporter.org).order_by("created_at").values_list("type", flat=True)
     )
     assert types == ["export.requested", "export.ready", "export.delivered"]
+
+
+def test_an_idempotent_retry_of_create_and_run_returns_the_first_answer(exporter):
+    body = {"scope": BUILTIN_ONLY}
+    first = exporter.post("/v1/compliance/dsar", body, **{"Idempotency-Key": "create-1"})
+    again = exporter.post("/v1/compliance/dsar", body, **{"Idempotency-Key": "create-1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    assert ExportJob.objects.count() == 1
+    other = exporter.post(
+        "/v1/compliance/dsar", {"scope": {"dataSubjectId": "b"}}, **{"Idempotency-Key": "create-1"}
+    )
+    assert other.status_code == 409 and other.json()["error"]["code"] == "conflict"
+    job_id = first.json()["data"]["job"]["id"]
+    ran = exporter.post(f"/v1/compliance/dsar/{job_id}/run", **{"Idempotency-Key": "run-1"})
+    replay = exporter.post(f"/v1/compliance/dsar/{job_id}/run", **{"Idempotency-Key": "run-1"})
+    assert ran.status_code == replay.status_code == 200
+    assert replay.json()["data"]["job"]["state"] == "READY"
