@@ -220,7 +220,13 @@ def _measure(archive: zipfile.ZipFile, name: str) -> tuple[int, str | None]:
 
 
 def readme_text(
-    *, job_id: str, org_id: str, generated_at: str, format: str, files: list[dict[str, Any]]
+    *,
+    job_id: str,
+    org_id: str,
+    generated_at: str,
+    format: str,
+    files: list[dict[str, Any]],
+    org_name: str = "",
 ) -> str:
     """README.txt: what the bundle is, how it is laid out, how to open each format and how to verify it,
     in plain English for a data subject or their lawyer."""
@@ -231,12 +237,14 @@ def readme_text(
         for entry in files
     ]
     listing = "\n".join(lines) or "  (no data files)"
+    organisation = f"{org_name} (organisation {org_id})" if org_name else f"the organisation {org_id}"
     # S608: the DuckDB line below is instructions for the reader, not a query we run.
     return f"""\
 YOUR PERSONAL DATA EXPORT
 
-This ZIP file holds a copy of the personal data that the organisation {org_id} holds about you in the
-systems covered by this request, produced in response to a data subject access or portability request.
+This ZIP file holds a copy of the personal data that {organisation} holds
+about you in the systems covered by this request, produced in response to a data subject access or
+portability request.
 
   Export job:    {job_id}
   Generated at:  {generated_at}
@@ -262,7 +270,8 @@ HOW TO OPEN THE DATA FILES
 
   CSV (.csv)      Opens in any spreadsheet (Excel, LibreOffice Calc, Numbers) or text editor. The
                   first row names the columns. The text is UTF-8. A cell whose text begins with
-                  = + - @ or a tab has an apostrophe (') added in front of it, so that a spreadsheet
+                  = + - @, a tab, a carriage return or a NUL character has an apostrophe (') added
+                  in front of it, so that a spreadsheet
                   shows it as text instead of running it as a formula; the apostrophe is not part of
                   the data. Numbers are written as numbers, without it.
   JSON (.json)    One list of records, each a set of "column": value pairs. Readable in a text
@@ -274,15 +283,17 @@ HOW TO OPEN THE DATA FILES
                       import pandas; pandas.read_parquet("data/<system>/<section>.parquet")
                   or with DuckDB:  SELECT * FROM 'data/<system>/<section>.parquet';
 
-Dates and times are ISO 8601 with their UTC offset (2024-05-01T09:30:00+00:00). Amounts are written
-exactly as stored, as text. Binary values are base64 text. An empty value (null) means the system
-holds nothing in that field, or that the field was withheld (see the redaction notes).
+Dates and times are ISO 8601 with their UTC offset (2024-05-01T09:30:00+00:00). Numbers are written
+as the source system returns them (exact decimals as text). Binary values are base64 text. An empty
+value (null) means the system holds nothing in that field, or that the field was withheld (see the
+redaction notes).
 
 
 HOW TO CHECK THAT THE BUNDLE IS COMPLETE AND UNCHANGED
 
-1. The whole ZIP file. The sender gives its SHA-256 checksum separately: the download's Repr-Digest
-   header and the export job's bundleSha256. Compute the checksum of the file you received and compare:
+1. The whole ZIP file. The sender gives its SHA-256 checksum separately, as 64 hexadecimal characters
+   (the export job's bundleSha256; the download's Repr-Digest header carries the same checksum in
+   base64). Compute the checksum of the file you received and compare:
 
      Linux:               sha256sum bundle.zip
      macOS:               shasum -a 256 bundle.zip

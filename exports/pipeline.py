@@ -8,6 +8,7 @@ collection transaction; every write it makes is fenced by its id (`LostJob` when
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -42,6 +43,11 @@ EXTENSIONS = {Format.JSON: "json", Format.CSV: "csv", Format.NDJSON: "ndjson", F
 class PackagingError(Exception):
     """A value could not be written in the job's format; the message names the section and column, never
     the value."""
+
+
+class StorageError(Exception):
+    """The export storage refused the finished bundle; the message is the error's class name (botocore
+    names its classes after the service's codes: NoSuchBucket, AccessDenied), never its text."""
 
 
 def _sections(mapping: Mapping, scope: SubjectScope) -> Iterator[tuple[Table, SectionPlan]]:
@@ -159,8 +165,14 @@ def job_execute(job_id: str, *, worker_id: str) -> None:
                                     rows += len(chunk)
                                     progress.add(len(chunk), written + sink.bytes_written)
                                 writer.close()
-                            except ValueError as error:
-                                raise PackagingError(f"section {name}: {error}") from None
+                            except BaseException as error:
+                                # Close the writer into the entry being discarded: a Parquet writer left
+                                # open writes its footer from its finaliser, later, into a closed entry.
+                                with contextlib.suppress(Exception):
+                                    writer.close()
+                                if isinstance(error, ValueError):
+                                    raise PackagingError(f"section {name}: {error}") from None
+                                raise
                             written += sink.bytes_written
                         bundle.set_rows(path, rows)
                         section_counts[name] = rows
@@ -196,6 +208,7 @@ def job_execute(job_id: str, *, worker_id: str) -> None:
                 readme_text(
                     job_id=job.pk,
                     org_id=job.org_id,
+                    org_name=job.org.name,
                     generated_at=now.isoformat(),
                     format=job.format,
                     files=files,
@@ -219,9 +232,16 @@ def job_execute(job_id: str, *, worker_id: str) -> None:
         finally:
             bundle.abort()
         attempt = worker_id.rsplit("-", 1)[-1] + f"-{int(time.time())}"
-        stored_key = bundle_store(
-            str(work / "bundle.zip"), bundle_key_for(org_id=job.org_id, job_id=job.pk, attempt=attempt)
-        )
+        try:
+            stored_key = bundle_store(
+                str(work / "bundle.zip"), bundle_key_for(org_id=job.org_id, job_id=job.pk, attempt=attempt)
+            )
+        except OSError:
+            raise
+        except Exception as error:
+            # A remote storage's own errors (botocore's NoSuchBucket, AccessDenied, ...) are storage errors
+            # too: say so, by the error's name only (its text may hold the bucket or the endpoint).
+            raise StorageError(type(error).__name__) from None
         ready_at = timezone.now()
 
         def make_ready(j: ExportJob) -> None:
@@ -259,6 +279,11 @@ def job_execute(job_id: str, *, worker_id: str) -> None:
         job_fail(job_id=job_id, message=_failure_message(current, error), worker_id=worker_id)
     except PackagingError as error:
         job_fail(job_id=job_id, message=f"Packaging failed: {error}", worker_id=worker_id)
+    except StorageError as error:
+        log.warning("Export %s: the storage refused the bundle (%s)", job_id, error)
+        job_fail(
+            job_id=job_id, message=f"Storing the bundle failed: storage error ({error}).", worker_id=worker_id
+        )
     except OSError as error:
         log.warning("Export %s: storage or disk error (%s)", job_id, type(error).__name__)
         job_fail(

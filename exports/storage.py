@@ -30,8 +30,16 @@ def bundle_key_for(*, org_id: str, job_id: str, attempt: str) -> str:
 
 def bundle_store(local_path: str, key: str) -> str:
     """Upload the finished bundle; the key it was stored under (the storage may not rename it)."""
-    with open(local_path, "rb") as handle:
-        stored = export_storage().save(key, File(handle, name=os.path.basename(key)))
+    try:
+        with open(local_path, "rb") as handle:
+            stored = export_storage().save(key, File(handle, name=os.path.basename(key)))
+    except BaseException:
+        # A save that failed part-way (a full disk, a dropped connection) may have left part of the object
+        # under `key` (Django's FileSystemStorage does): remove it, so no half-written bundle stays behind.
+        # The key is this attempt's own, so nothing else can be stored under it.
+        with contextlib.suppress(Exception):
+            bundle_delete(key)
+        raise
     if stored != key:  # never expected with unique keys: refuse to point at something else
         bundle_delete(stored)
         raise OSError("the export storage stored the bundle under another name")
