@@ -73,7 +73,8 @@ def job_resource(
             "rowsExpected": job.rows_expected,
             "bytesPackaged": job.bytes_packaged,
             "lastHeartbeatAt": _iso(job.last_heartbeat_at),
-            "workerId": job.worker_id or None,
+            # "" (waiting for a worker) and "queued" (sent to the exports queue) are held by no worker.
+            "workerId": job.worker_id if job.worker_id not in ("", "queued") else None,
         },
         "delivery": {
             "bundleR2Key": job.bundle_key or None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 
+from core.api import ValidationFailed
 from core.models import Org
 
 from .models import ACTIVE_STATES, ExportJob, ExportJobEntry, State, Substrate
@@ -68,7 +69,18 @@ def substrate_list(*, org: Org) -> list[dict[str, Any]]:
 
     rows = [_substrate_row(builtin_mapping(), enabled=True)]
     for substrate in Substrate.objects.filter(org=org).order_by("key"):
-        rows.append(_substrate_row(substrate_mapping(substrate), enabled=substrate.enabled))
+        try:
+            rows.append(_substrate_row(substrate_mapping(substrate), enabled=substrate.enabled))
+        except ValidationFailed:  # its mapping no longer validates here: listed, without sections
+            rows.append(
+                {
+                    "key": substrate.key,
+                    "kind": substrate.kind,
+                    "description": substrate.description,
+                    "enabled": substrate.enabled,
+                    "sections": [],
+                }
+            )
     return rows
 
 

@@ -327,7 +327,10 @@ def job_downloaded(*, job: ExportJob, downloaded_by: str, now: datetime | None =
 
 
 def _actor_for(downloaded_by: str) -> str:
-    return "link" if downloaded_by == "link" else f"apikey:{downloaded_by}"
+    """`downloadedBy` is a key's id, `link`, or `user:<name>` (an officer in the admin)."""
+    if downloaded_by == "link" or downloaded_by.startswith("user:"):
+        return downloaded_by
+    return f"apikey:{downloaded_by}"
 
 
 def job_revoke_link(*, org: Org, job_id: str, actor: str, now: datetime | None = None) -> ExportJob:

@@ -121,7 +121,19 @@ def mappings_for(org: Org, keys: list[str] | None) -> list[Mapping]:
     rows = Substrate.objects.filter(org=org, enabled=True).order_by("key")
     if keys:
         rows = rows.filter(key__in=keys)
-    mappings = [substrate_mapping(s) for s in rows]
+    mappings = []
+    for substrate in rows:
+        try:
+            mappings.append(substrate_mapping(substrate))
+        except ValidationFailed as error:
+            # Stored when valid, invalid now (e.g. its root left DSAR_EXPORT_FILE_ROOTS): the job fails
+            # naming the substrate, like any source that cannot be read.
+            first = error.details[0] if error.details else {"field": "mapping", "message": error.message}
+            raise SourceError(
+                "not_configured",
+                f"substrate {substrate.key}: its mapping is no longer valid "
+                f"({first['field']}: {first['message']})",
+            ) from None
     if not keys or BUILTIN_KEY in keys:
         mappings.insert(0, builtin_mapping())
     return mappings

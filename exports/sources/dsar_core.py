@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ..types import Mapping, SectionPlan, SourceError, SubjectMatch, SubjectScope, Table, Via
+from ..types import Mapping, Redaction, SectionPlan, SourceError, SubjectMatch, SubjectScope, Table, Via
 
 BUILTIN_KEY = "dsar_core"
 
@@ -55,6 +55,15 @@ _TIMELINE = Table(
     time_column="at",
     columns=("requestId", "seq", "at", "action", "fromStatus", "toStatus", "actorKind", "notes"),
     types={"seq": "int64", "at": "timestamp"},
+    # The privacy team's working notes stay internal (the API guide says so); the column is kept, empty,
+    # and the audit report says why, so the officer can review and disclose them where the law requires.
+    redact=(
+        Redaction(
+            column="notes",
+            action="withhold",
+            reason="the privacy team's internal working notes; reviewed and disclosed separately where due",
+        ),
+    ),
 )
 
 _REQUEST_FIELDS = (

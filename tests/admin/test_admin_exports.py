@@ -3,6 +3,7 @@ and substrates (mapping form, live check, check connection) — org-scoped like 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from exports.models import ExportJob, ExportJobEntry, State, Substrate
 from exports.services.jobs import job_create
@@ -530,3 +532,25 @@ def test_an_auditor_sees_substrates_but_cannot_add_change_or_check(auditor_clien
         ).status_code
         == 403
     )
+
+
+def test_an_officer_downloads_through_the_admin_and_is_named_as_the_downloader(officer_client, ready_job):
+    url = reverse("admin:exports_exportjob_download", args=[quote(ready_job.pk)])
+    response = officer_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    content = b"".join(response.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == ready_job.bundle_sha256
+    ready_job.refresh_from_db()
+    assert ready_job.state == State.DELIVERED and ready_job.downloaded_by == "user:olivia"
+    entry = ExportJobEntry.objects.filter(job=ready_job).order_by("-seq").first()
+    assert entry.action == "deliver" and entry.actor == "user:olivia"
+
+
+def test_an_auditor_cannot_download_a_bundle_and_sees_no_link(auditor_client, ready_job):
+    url = reverse("admin:exports_exportjob_download", args=[quote(ready_job.pk)])
+    assert auditor_client.get(url).status_code == 403
+    page = auditor_client.get(job_page(ready_job))
+    assert b'id="dsar-download"' not in page.content and b'id="dsar-link"' not in page.content
+    ready_job.refresh_from_db()
+    assert ready_job.state == State.READY
