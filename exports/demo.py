@@ -90,7 +90,7 @@ def demo_crm_create(path: Path) -> None:
             """
             CREATE TABLE customers (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, email TEXT NOT NULL,
               name TEXT, phone TEXT, signup_ip TEXT, password_hash TEXT, created_at TEXT NOT NULL);
-            CREATE INDEX customers_email ON customers (lower(trim(email)));
+            CREATE INDEX customers_email ON customers (email);
             CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL,
               customer_id INTEGER NOT NULL REFERENCES customers (id), ordered_at TEXT NOT NULL,
               product TEXT, total NUMERIC, campaign_id TEXT);

@@ -107,6 +107,8 @@ class ExportJob(fsm.ConcurrentTransitionMixin, models.Model):
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker_id = models.CharField(max_length=100, blank=True, help_text="The worker holding the job.")
     takeovers = models.PositiveSmallIntegerField(default=0)
+    # Since when the job has waited for a background worker (handed off or taken over); None once held.
+    waiting_since = models.DateTimeField(null=True, blank=True)
 
     # delivery
     bundle_key = models.CharField(max_length=300, blank=True)

@@ -3,7 +3,8 @@
 - jobs REQUESTED for 24 hours and never run fail ("not run") and stop counting against the cap;
 - a running job whose worker stopped heartbeating is taken over once (it starts collecting again under a
   new worker), and failed naming that worker if it stalls again;
-- a job queued for a Celery worker that never picked it up is queued again;
+- a job queued for a Celery worker that never picked it up is queued again, and fails when no worker has
+  taken it within DSAR_EXPORT_QUEUE_TIMEOUT_SECONDS (one hour): no worker is running for exports;
 - bundles past `expiresAt` are deleted: READY → EXPIRED; a DELIVERED job keeps its state.
 """
 
@@ -32,6 +33,7 @@ class SweepResult:
     taken_over: int = 0
     stalled: int = 0
     requeued: int = 0
+    unclaimed: int = 0
     expired: int = 0
     deleted: int = 0
 
@@ -62,6 +64,22 @@ def sweep_exports(*, now: datetime) -> SweepResult:
             if failed:
                 work_dirs_remove(job_id=job_id)
                 result.stalled += 1
+    waited_too_long = now - timedelta(seconds=settings.DSAR_EXPORT_QUEUE_TIMEOUT_SECONDS)
+    minutes = settings.DSAR_EXPORT_QUEUE_TIMEOUT_SECONDS // 60
+    for job_id, holder in ExportJob.objects.filter(
+        state__in=RUNNING_STATES, worker_id__in=UNHELD, waiting_since__lt=waited_too_long
+    ).values_list("pk", "worker_id"):
+        # Fenced by the "no one holds it" value read here: a worker that claims it meanwhile keeps it.
+        if job_fail(
+            job_id=job_id,
+            message=(
+                f"No export worker took the job within {minutes} minutes: check that a background worker "
+                "is running (with Celery, one that consumes the `exports` queue)."
+            ),
+            worker_id=holder,
+            now=now,
+        ):
+            result.unclaimed += 1
     result.requeued = stale.filter(worker_id="queued").update(
         worker_id="", last_heartbeat_at=now, updated_at=now
     )
@@ -74,6 +92,7 @@ def _take_over(job_id: str, worker_id: str, *, now: datetime) -> int:
         job.restart()
         job.worker_id = ""
         job.takeovers += 1
+        job.waiting_since = now
         job.rows_collected = 0
         job.bytes_packaged = 0
         job.last_heartbeat_at = now

@@ -45,6 +45,7 @@ def sweeps(*, now: datetime) -> dict[str, int]:
         "exportsTakenOver": exports.taken_over,
         "exportsStalled": exports.stalled,
         "exportsRequeued": exports.requeued,
+        "exportsUnclaimed": exports.unclaimed,
         "exportsExpired": exports.expired,
         "exportBundlesDeleted": exports.deleted,
     }

@@ -208,11 +208,16 @@ def job_hand_off(*, job_id: str, worker_id: str, expected: int | None) -> None:
             action="hand-off",
             notes=reason,
             worker_id=worker_id,
-            apply=lambda j: setattr(j, "worker_id", ""),
+            apply=_wait_for_a_worker,
         )
     except LostJob:
         return
     transaction.on_commit(wakeup.work_waiting)
+
+
+def _wait_for_a_worker(job: ExportJob) -> None:
+    job.worker_id = ""
+    job.waiting_since = timezone.now()
 
 
 def job_claim(*, job_id: str, worker_id: str, now: datetime | None = None) -> bool:
@@ -220,7 +225,7 @@ def job_claim(*, job_id: str, worker_id: str, now: datetime | None = None) -> bo
     now = now or timezone.now()
     return (
         ExportJob.objects.filter(pk=job_id, worker_id__in=("", "queued"), state=State.COLLECTING).update(
-            worker_id=worker_id, last_heartbeat_at=now, updated_at=now
+            worker_id=worker_id, last_heartbeat_at=now, updated_at=now, waiting_since=None
         )
         == 1
     )

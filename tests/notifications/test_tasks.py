@@ -104,6 +104,7 @@ def test_sweeps_task_reports_counts():
         "exportsTakenOver": 0,
         "exportsStalled": 0,
         "exportsRequeued": 0,
+        "exportsUnclaimed": 0,
         "exportsExpired": 0,
         "exportBundlesDeleted": 0,
     }

@@ -182,6 +182,7 @@ def test_the_sweeps_run_every_apps_housekeeping_and_count_it(make_request, org, 
         "exportsTakenOver",
         "exportsStalled",
         "exportsRequeued",
+        "exportsUnclaimed",
         "exportsExpired",
         "exportBundlesDeleted",
     }

@@ -93,6 +93,8 @@ class Command(BaseCommand):
                     # host would share it. serve is controlled by signals and its service manager.
                     "control_socket_disable": True,
                     "accesslog": "-",
+                    # The path without its query string: a download link's `token` is a bearer secret.
+                    "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"',
                     "errorlog": "-",
                 },
                 supervisor=supervisor,
