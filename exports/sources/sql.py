@@ -550,6 +550,9 @@ class SqlSource:
         self._dsn = dsn
         self._timeout = statement_timeout
         self._dialect: _Dialect | None = None
+        # Each table's catalog, read once while the source is open: `check` reads it when a job starts,
+        # and the reads that follow reuse it (a column dropped meanwhile fails the read itself).
+        self._catalogs: dict[str, _Columns | None] = {}
 
     def __repr__(self) -> str:  # never the DSN
         return f"<SqlSource {self.mapping.key}>"
@@ -609,6 +612,7 @@ class SqlSource:
         return dialect
 
     def close(self) -> None:
+        self._catalogs.clear()
         if self._dialect is not None:
             try:
                 self._dialect.close()
@@ -646,7 +650,9 @@ class SqlSource:
 
     def _columns(self, dialect: _Dialect, table: Table, *, require_tenant: bool) -> _Columns:
         """The live catalog's columns of `table`, after checking every name the mapping uses in it."""
-        columns = dialect.catalog(table.name)
+        if table.name not in self._catalogs:
+            self._catalogs[table.name] = dialect.catalog(table.name)
+        columns = self._catalogs[table.name]
         if columns is None:
             raise self._error("schema_mismatch", "the table does not exist in the database", table=table.name)
         names = list(table.columns)
@@ -683,6 +689,8 @@ class SqlSource:
         return columns, parent, parent_columns
 
     def check(self) -> None:
+        self._catalogs.clear()  # a check always reads the live catalog
+
         def run(dialect: _Dialect) -> None:
             for table in self.mapping.tables:
                 self._check_table(dialect, table)
