@@ -37,9 +37,10 @@ def pytest_unconfigure(config):
 @pytest.fixture(autouse=True, scope="session")
 def _sqlite_flush_past_append_only_triggers():
     """Transactional tests end with a flush. On SQLite that is `DELETE FROM`, which the append-only triggers
-    (requests_app 0004, notifications 0003) refuse; PostgreSQL's TRUNCATE fires no row trigger. So here,
-    and only in tests, SQLite's flush lifts the triggers and puts them back in the same transaction, with
-    the migrations' own helper (one copy of the SQL). Outside tests SQLite keeps refusing."""
+    (requests_app 0004, notifications 0003, exports 0002) refuse; PostgreSQL's TRUNCATE fires no row
+    trigger. So here, and only in tests, SQLite's flush lifts the triggers and puts them back in the same
+    transaction, with the migrations' own helper (one copy of the SQL). Outside tests SQLite keeps
+    refusing."""
     from contextlib import ExitStack
     from importlib import import_module
 
@@ -51,6 +52,7 @@ def _sqlite_flush_past_append_only_triggers():
     guards = [
         import_module("requests_app.migrations.0004_timeline_append_only"),
         import_module("notifications.migrations.0003_outbox_append_only"),
+        import_module("exports.migrations.0002_timeline_append_only"),
     ]
     operations = type(connection.ops)
     flush = operations.execute_sql_flush

@@ -397,3 +397,16 @@ def test_an_idempotent_retry_of_create_and_run_returns_the_first_answer(exporter
     replay = exporter.post(f"/v1/compliance/dsar/{job_id}/run", **{"Idempotency-Key": "run-1"})
     assert ran.status_code == replay.status_code == 200
     assert replay.json()["data"]["job"]["state"] == "READY"
+
+
+def test_the_database_refuses_to_change_or_delete_a_jobs_timeline(exporter):
+    from django.db import IntegrityError, transaction
+
+    from exports.models import ExportJobEntry
+
+    job = create_job(exporter, scope=BUILTIN_ONLY)
+    entries = ExportJobEntry.objects.filter(job_id=job["id"])
+    for statement in (lambda: entries.update(notes="x"), lambda: entries.delete()):
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            statement()
+    assert entries.get().notes.startswith("Export requested")

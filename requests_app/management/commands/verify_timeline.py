@@ -88,6 +88,7 @@ def missing_triggers() -> list[str]:
         for module in (
             "requests_app.migrations.0004_timeline_append_only",
             "notifications.migrations.0003_outbox_append_only",
+            "exports.migrations.0002_timeline_append_only",
         )
         for name in import_module(module).TRIGGERS.get(connection.vendor, [])
     ]
