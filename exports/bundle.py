@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -90,7 +91,11 @@ class BundleWriter:
         self._open_section = path_in_zip
         try:
             # force_zip64: the size is unknown up front and may pass 2 GiB.
-            with self._zip.open(path_in_zip, "w", force_zip64=True) as raw:
+            # A ZipInfo of our own: a bare name would be dated 1980-01-01 in the listing.
+            entry = zipfile.ZipInfo(path_in_zip, date_time=time.localtime()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry._compresslevel = self._zip.compresslevel  # type: ignore[attr-defined]  # as ZipFile.open does
+            with self._zip.open(entry, "w", force_zip64=True) as raw:
                 sink = HashingSink(raw)
                 yield sink
                 sink.close()
