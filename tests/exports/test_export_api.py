@@ -410,3 +410,28 @@ def test_the_database_refuses_to_change_or_delete_a_jobs_timeline(exporter):
         with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
             statement()
     assert entries.get().notes.startswith("Export requested")
+
+
+def test_a_stored_bundle_and_its_folders_are_the_owners_alone(exporter, settings):
+    import os
+    import stat
+    from pathlib import Path
+
+    from exports.storage import export_storage
+
+    job = create_job(exporter, scope=BUILTIN_ONLY)
+    key = run_job(exporter, job["id"])["job"]["delivery"]["bundleR2Key"]
+    path = Path(export_storage().path(key))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    folder = path.parent
+    while folder != Path(settings.DSAR_EXPORT_DIR):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+        folder = folder.parent
+    assert not any(Path(settings.DSAR_EXPORT_WORK_DIR).iterdir())  # the work directory is gone
+
+
+def test_the_production_storage_settings_are_owner_only():
+    from dsar_project import settings as project
+
+    options = project.STORAGES["exports"]["OPTIONS"]
+    assert options["file_permissions_mode"] == 0o600 and options["directory_permissions_mode"] == 0o700
