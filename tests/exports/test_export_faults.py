@@ -16,7 +16,6 @@ import errno
 import io
 import os
 import sqlite3
-import types
 import uuid
 import zipfile
 from pathlib import Path
@@ -433,10 +432,7 @@ def disk_with_room(monkeypatch, room: int) -> None:
             else:
                 super().__init__(file, mode, *args, **kwargs)
 
-    proxy = types.SimpleNamespace(
-        ZipFile=ZipOnFullDisk, ZIP_DEFLATED=zipfile.ZIP_DEFLATED, BadZipFile=zipfile.BadZipFile
-    )
-    monkeypatch.setattr(exports.bundle, "zipfile", proxy)
+    monkeypatch.setattr(exports.bundle.zipfile, "ZipFile", ZipOnFullDisk)
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.3, 0.7, 0.99])
