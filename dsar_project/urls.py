@@ -17,6 +17,9 @@ class OpenApiJsonView(SpectacularAPIView):
     throttle_classes: list = []
 
 
+# The admin's modules register their pages now, with the URLs (INSTALLED_APPS has SimpleAdminConfig).
+admin.autodiscover()
+
 urlpatterns = [
     # The product's home is the officers' workspace (the admin's "View site" is hidden: it would lead here).
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
