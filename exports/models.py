@@ -150,10 +150,12 @@ class ExportJob(fsm.ConcurrentTransitionMixin, models.Model):
         return f"{self.id} ({self.state})"
 
     # --- transitions: only `exports.services` calls these ------------------------------------------------
+    # Each only moves `state` (django-fsm-2 checks the source state); the fields that go with it are set by
+    # the service, in the same transaction, beside the timeline entry and the event.
 
     @fsm.transition(field=state, source=State.REQUESTED, target=State.COLLECTING)
     def collect(self) -> None:
-        pass
+        """The state change alone."""
 
     @fsm.transition(field=state, source=list(RUNNING_STATES), target=State.COLLECTING)
     def restart(self) -> None:
@@ -161,23 +163,23 @@ class ExportJob(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=state, source=State.COLLECTING, target=State.PACKAGING)
     def package(self) -> None:
-        pass
+        """The state change alone."""
 
     @fsm.transition(field=state, source=State.PACKAGING, target=State.READY)
     def make_ready(self) -> None:
-        pass
+        """The state change alone."""
 
     @fsm.transition(field=state, source=State.READY, target=State.DELIVERED)
     def deliver(self) -> None:
-        pass
+        """The state change alone."""
 
     @fsm.transition(field=state, source=State.READY, target=State.EXPIRED)
     def expire(self) -> None:
-        pass
+        """The state change alone."""
 
     @fsm.transition(field=state, source=list(ACTIVE_STATES), target=State.FAILED)
     def fail(self) -> None:
-        pass
+        """The state change alone."""
 
 
 class ExportJobEntry(models.Model):

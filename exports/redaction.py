@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -102,7 +103,7 @@ def looks_like_credential(column: str) -> bool:
     return any(pair in _CREDENTIAL_PAIRS for pair in pairwise(parts))
 
 
-class _Counted:
+class _Counted(ABC):
     """A per-column value function that counts the values it changed."""
 
     __slots__ = ("changed",)
@@ -110,8 +111,8 @@ class _Counted:
     def __init__(self) -> None:
         self.changed = 0
 
-    def __call__(self, value: Any) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, value: Any) -> Any: ...
 
 
 class _MaskLast4(_Counted):
@@ -175,13 +176,9 @@ def _ip_address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | N
         return value.network_address
     if not isinstance(value, str):
         return None
-    text = value.strip()
     try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.ip_interface(text).ip  # "192.0.2.7/32"
+        # ip_interface reads a bare address as well as one with a prefix ("192.0.2.7/32").
+        return ipaddress.ip_interface(value.strip()).ip
     except ValueError:
         return None
 

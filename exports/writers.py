@@ -331,7 +331,7 @@ class NdjsonWriter:
         return written
 
     def close(self) -> None:
-        pass
+        """NDJSON has no closing bracket: the last line already ends the file."""
 
 
 # --- CSV --------------------------------------------------------------------------------------------

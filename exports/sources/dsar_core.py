@@ -109,10 +109,10 @@ class DsarCoreSource:
         self.close()
 
     def close(self) -> None:
-        pass
+        """Nothing to close: the queries run on Django's own connection, which Django manages."""
 
     def check(self) -> None:
-        pass  # our own tables: migrations keep them as the code expects
+        """Nothing to check: our own tables, which the migrations keep as the code expects."""
 
     def _requests(self, scope: SubjectScope) -> QuerySet[Any]:
         from requests_app.models import DataSubjectRequest

@@ -23,6 +23,7 @@ import re
 import sqlite3
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -82,7 +83,7 @@ def _bind(kind: str, value: str) -> object:
     return value
 
 
-class _Dialect:
+class _Dialect(ABC):
     """What differs between the three databases. Every method may raise the driver's exceptions; SqlSource
     maps them with `classify`."""
 
@@ -92,17 +93,19 @@ class _Dialect:
     def __init__(self, timeout: float):
         self.timeout = timeout
 
-    def connect(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def connect(self) -> None: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
     def end(self) -> None:
-        """Ends the current read transaction (nothing was written: it is rolled back)."""
+        """Ends the current read transaction (nothing was written: it is rolled back). SQLite keeps
+        this default: its reads run in autocommit on a read-only file, with no transaction to end."""
+        return None
 
-    def catalog(self, table: str) -> _Columns | None:
-        raise NotImplementedError
+    @abstractmethod
+    def catalog(self, table: str) -> _Columns | None: ...
 
     def quote_table(self, name: str) -> str:
         return ".".join(self.quote_column(part) for part in name.split("."))
@@ -113,24 +116,24 @@ class _Dialect:
     def email(self, ref: str) -> str:
         return f"LOWER(TRIM({ref})) = {self.placeholder}"
 
-    def phone(self, ref: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def phone(self, ref: str) -> str: ...
 
     def time_bound(self, ref: str, operator: str, moment: datetime) -> tuple[str, object]:
         return f"{ref} {operator} {self.placeholder}", moment
 
-    def count(self, query: str, params: list[object]) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def count(self, query: str, params: list[object]) -> int: ...
 
-    def stream(self, query: str, params: list[object]) -> Generator[tuple[Any, ...], None, None]:
-        raise NotImplementedError
+    @abstractmethod
+    def stream(self, query: str, params: list[object]) -> Generator[tuple[Any, ...], None, None]: ...
 
+    @abstractmethod
     def classify(self, exc: BaseException) -> tuple[str, str]:
         """(kind, a short code to show such as "SQLSTATE 42P01") for a driver exception."""
-        raise NotImplementedError
 
-    def is_driver_error(self, exc: BaseException) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def is_driver_error(self, exc: BaseException) -> bool: ...
 
 
 # -- SQLite ------------------------------------------------------------------------------------------
