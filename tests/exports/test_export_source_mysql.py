@@ -12,10 +12,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import pymysql
 import pytest
 
-from exports.mapping import parse_mapping
-from exports.sources import open_source, plan_section
+from exports.sources import plan_section
 from exports.sources.sql import CHUNK
-from exports.types import Mapping, SourceError, SubjectScope
+from exports.types import SourceError
+from tests.exports.sql_sources import crm_mapping, one_table, read, scope, source_for
 
 pytestmark = pytest.mark.mysql
 
@@ -84,55 +84,6 @@ def scratch(my_url):
             cursor.execute(statement)
 
     return run
-
-
-def crm_mapping(**overrides) -> Mapping:
-    data = {
-        "key": "crm",
-        "kind": "sql",
-        "dsnEnv": "CRM_URL",
-        "tenantFilter": {"column": "account_id", "value": "acme"},
-        "tables": [
-            {
-                "name": "customers",
-                "subject": {"column": "email", "identity": "email"},
-                "timeColumn": "created_at",
-                "columns": ["id", "email", "name", "phone", "created_at"],
-            },
-            {
-                "name": "orders",
-                "subject": {"via": {"parent": "customers", "parentColumn": "id", "column": "customer_id"}},
-                "timeColumn": "ordered_at",
-                "campaignColumn": "campaign_id",
-                "columns": ["id", "customer_id", "ordered_at", "total", "campaign_id"],
-            },
-        ],
-    }
-    data.update(overrides)
-    return parse_mapping(data)
-
-
-def one_table(name, column, identity, columns, **extra) -> Mapping:
-    table = {"name": name, "subject": {"column": column, "identity": identity}, "columns": columns, **extra}
-    return crm_mapping(tables=[table])
-
-
-def read(source, mapping, name, scope):
-    table = mapping.table(name)
-    parent = mapping.table(table.subject.via.parent) if table.subject.via else None
-    plan = plan_section(table, scope, via_parent=parent)
-    rows = list(source.rows(plan, scope))
-    assert source.count(plan, scope) == len(rows)
-    return rows
-
-
-def scope(**kwargs) -> SubjectScope:
-    kwargs.setdefault("data_subject_id", "subj-1")
-    return SubjectScope(**kwargs)
-
-
-def source_for(url, mapping=None, **kwargs):
-    return open_source(mapping or crm_mapping(), env={"CRM_URL": url}, **kwargs)
 
 
 def test_it_checks_and_matches_by_email_within_the_tenant(my_url):

@@ -11,7 +11,9 @@ import pytest
 from exports.mapping import parse_mapping
 from exports.sources import open_source, plan_section
 from exports.sources.sql import CHUNK, SqlSource
-from exports.types import Mapping, SourceError, SubjectMatch, SubjectScope, Table
+from exports.types import Mapping, SourceError, SubjectMatch, Table
+from tests.exports.sql_sources import crm_mapping, read, scope
+from tests.exports.sql_sources import source_for as sql_source_for
 
 CUSTOMERS = [
     # id, account, email, name, phone, created_at, password_hash
@@ -60,48 +62,8 @@ def db_path(tmp_path):
     return path
 
 
-def crm_mapping(**overrides) -> Mapping:
-    data = {
-        "key": "crm",
-        "kind": "sql",
-        "dsnEnv": "CRM_URL",
-        "tenantFilter": {"column": "account_id", "value": "acme"},
-        "tables": [
-            {
-                "name": "customers",
-                "subject": {"column": "email", "identity": "email"},
-                "timeColumn": "created_at",
-                "columns": ["id", "email", "name", "phone", "created_at"],
-            },
-            {
-                "name": "orders",
-                "subject": {"via": {"parent": "customers", "parentColumn": "id", "column": "customer_id"}},
-                "timeColumn": "ordered_at",
-                "campaignColumn": "campaign_id",
-                "columns": ["id", "customer_id", "ordered_at", "total", "campaign_id"],
-            },
-        ],
-    }
-    data.update(overrides)
-    return parse_mapping(data)
-
-
 def source_for(db_path, mapping=None, **kwargs):
-    return open_source(mapping or crm_mapping(), env={"CRM_URL": f"sqlite:///{db_path}"}, **kwargs)
-
-
-def read(source, mapping, name, scope):
-    table = mapping.table(name)
-    parent = mapping.table(table.subject.via.parent) if table.subject.via else None
-    plan = plan_section(table, scope, via_parent=parent)
-    rows = list(source.rows(plan, scope))
-    assert source.count(plan, scope) == len(rows)
-    return rows
-
-
-def scope(**kwargs) -> SubjectScope:
-    kwargs.setdefault("data_subject_id", "subj-1")
-    return SubjectScope(**kwargs)
+    return sql_source_for(f"sqlite:///{db_path}", mapping, **kwargs)
 
 
 def test_it_opens_an_sql_source_without_connecting(db_path):
