@@ -7,7 +7,7 @@ The Django layer maps its rows to these values in one place and calls `compute` 
 from __future__ import annotations
 
 from clocks.compute import check_extension, compute, extension_available
-from clocks.packs import UnknownPackVersion, get_pack, jurisdiction_codes, list_packs
+from clocks.packs import UnknownPackVersion, check_in_force, get_pack, jurisdiction_codes, list_packs
 from clocks.policy import PeriodRule, PolicyPack, Regulator
 from clocks.result import ClockResult
 from clocks.types import (
@@ -21,6 +21,7 @@ from clocks.types import (
     EventKind,
     ExtensionApplied,
     ExtensionCheck,
+    LawNotInForce,
     Pause,
     PauseReason,
     Period,
@@ -43,6 +44,7 @@ __all__ = [
     "EventKind",
     "ExtensionApplied",
     "ExtensionCheck",
+    "LawNotInForce",
     "Pause",
     "PauseReason",
     "Period",
@@ -56,6 +58,7 @@ __all__ = [
     "UnknownJurisdiction",
     "UnknownPackVersion",
     "check_extension",
+    "check_in_force",
     "compute",
     "extension_available",
     "get_pack",

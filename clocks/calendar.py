@@ -41,6 +41,33 @@ def source_label(country: str, subdiv: str | None) -> str:
     return f"{country}-{subdiv}" if subdiv else country
 
 
+@dataclass(frozen=True, slots=True)
+class ClosedPeriod:
+    """A span of every year that holds no working day, from (month, day) to (month, day) inclusive; it
+    may run over the year end (New Zealand's "working day" excludes 25 December to 15 January)."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    name: str
+
+    def __post_init__(self) -> None:
+        for month, day in (self.start, self.end):
+            date(2024, month, day)  # a real day of a leap year, or ValueError
+
+    def contains(self, day: date) -> bool:
+        key = (day.month, day.day)
+        if self.start <= self.end:
+            return self.start <= key <= self.end
+        return key >= self.start or key <= self.end
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "from": f"{self.start[0]:02d}-{self.start[1]:02d}",
+            "to": f"{self.end[0]:02d}-{self.end[1]:02d}",
+            "name": self.name,
+        }
+
+
 class CountedHoliday(NamedTuple):
     """A holiday of only some candidate calendars, counted as a business day."""
 
@@ -64,6 +91,8 @@ class Calendar:
     label: str  # how holiday names are qualified in explanations, e.g. "GB-ENG" or "US and US-CA"
     # Further candidate calendars: a day is a holiday only if this one *and* every one of these observe it.
     others: tuple[Source, ...] = ()
+    # Spans of the year that are never working days, whatever the holiday calendars say.
+    closed: tuple[ClosedPeriod, ...] = ()
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -79,7 +108,11 @@ class Calendar:
         ]
 
     def holiday(self, day: date) -> str | None:
-        """The holiday on `day` if every candidate calendar observes one (the name of the first)."""
+        """The holiday on `day` if every candidate calendar observes one (the name of the first), or the
+        closed period `day` falls in."""
+        for closed in self.closed:
+            if closed.contains(day):
+                return closed.name
         if self.country is None:
             return None
         name = holiday_table(self.country, self.subdiv, day.year).get(day)
@@ -91,7 +124,7 @@ class Calendar:
 
     def partial_holiday(self, day: date) -> CountedHoliday | None:
         """A holiday of some but not all candidates: it does not close the day (rule 4)."""
-        if not self.others:
+        if not self.others or any(closed.contains(day) for closed in self.closed):
             return None
         names = self._names(day)
         observing = [(label, name) for label, name in names if name is not None]
@@ -116,12 +149,27 @@ class Calendar:
 
     def rule_text(self) -> str:
         """What counts as a business day under this calendar, for explanations."""
+        closed = "".join(
+            f", nor in {c.name} ({c.as_dict()['from']} to {c.as_dict()['to']})" for c in self.closed
+        )
         if not self.others:
-            return f"weekdays that are not {self.label} holidays"
+            return f"weekdays that are not {self.label} holidays{closed}"
         labels = [source_label(c, s) for c, s in self.sources]
         listed = ", ".join(labels[:-1]) + f" and {labels[-1]}"
         every, some = ("both the", "only one") if len(labels) == 2 else ("every one of the", "only some")
-        return f"weekdays that are not holidays of {every} {listed} calendars; a holiday of {some} is counted"
+        return (
+            f"weekdays that are not holidays of {every} {listed} calendars{closed}; "
+            f"a holiday of {some} is counted"
+        )
+
+    def next_working_day_anywhere(self, day: date) -> date:
+        """`day` or the first day after it that is a working day under *every* candidate calendar: the
+        later reading, where a holiday of any one candidate closes the day."""
+        for _ in range(_MAX_CLOSED_RUN):
+            if self.is_working_day(day) and self.partial_holiday(day) is None:
+                return day
+            day += _ONE_DAY
+        raise ValueError(f"No working day within {_MAX_CLOSED_RUN} days in calendar {self.label}")
 
     def next_working_day(self, day: date) -> date:
         """`day` itself if it is a working day, else the first working day after it."""
@@ -156,9 +204,13 @@ class Calendar:
 
 @cache
 def get_calendar(
-    country: str | None, subdiv: str | None, label: str, others: tuple[Source, ...] = ()
+    country: str | None,
+    subdiv: str | None,
+    label: str,
+    others: tuple[Source, ...] = (),
+    closed: tuple[ClosedPeriod, ...] = (),
 ) -> Calendar:
-    return Calendar(country, subdiv, label, others)
+    return Calendar(country, subdiv, label, others, closed)
 
 
 @lru_cache(maxsize=65536)
@@ -175,6 +227,8 @@ def add_period(anchor: date, period: Period, calendar: Calendar) -> Span:
         return Span(add_months(anchor, period.amount))
     if unit is Unit.CALENDAR_DAYS:
         return Span(anchor + timedelta(days=period.amount))
+    if unit is Unit.HOURS:
+        raise ValueError("a period in hours runs from an instant, not a date (Engine.unrolled counts it)")
     return calendar.add_business_days(anchor, period.amount)
 
 

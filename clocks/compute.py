@@ -2,7 +2,7 @@
 
 `compute` replays the events (`clocks.engine`), then assembles the `ClockResult`: one deadline per
 request type (and acknowledgement, and appeal), the state, what is due now and whether it was met, the
-citations relied on, and the segment narrative (`clocks.narrative`).
+citations relied on, and the segment narrative (`clocks.segments`).
 
 Everything is a function of (pack, receipt, request types, events, now): no wall clock, no I/O.
 """
@@ -16,9 +16,9 @@ from types import MappingProxyType
 
 from clocks.calendar import CountedHoliday, Span, add_period
 from clocks.engine import NOTHING, UNIT_RULE, Engine, build_engine, days_between
-from clocks.narrative import appeal_segment, segments_for
-from clocks.policy import PolicyPack
+from clocks.policy import PeriodRule, PolicyPack
 from clocks.result import ClockResult
+from clocks.segments import appeal_segment, segments_for
 from clocks.types import (
     Adjustment,
     ClockEvent,
@@ -47,21 +47,24 @@ class _Sources:
         self.citations.update(dict.fromkeys(citations))
 
     def span(self, engine: Engine, span: Span, due: date, adjustment: Adjustment | None) -> None:
-        """Record the holidays a count skipped or counted anyway, and the roll that moved (or did not
-        move) its final date."""
+        """Record the holidays a count skipped or counted anyway, the roll that moved (or did not move)
+        its final date, and the later date a regional reading of the final date would give."""
         cal = engine.calendar
         for day in span.skipped:
             self.relied[day] = cal.describe(day)
         for holiday in span.counted:
             self.counted[holiday.day] = holiday
-        if adjustment is None:
-            return
-        self.adjustments[adjustment] = None
-        self.cite(engine.pack.roll.citation)
-        if adjustment.relied_upon:
-            for day in days_between(span.end, due):
-                if day.weekday() < 5 and cal.holiday(day) is not None:
-                    self.relied[day] = cal.describe(day)
+        if adjustment is not None:
+            self.adjustments[adjustment] = None
+            self.cite(engine.pack.roll.citation)
+            if adjustment.relied_upon:
+                for day in days_between(span.end, due):
+                    if day.weekday() < 5 and cal.holiday(day) is not None:
+                        self.relied[day] = cal.describe(day)
+        other = engine.other_reading(due)
+        if other is not None:
+            self.adjustments[other] = None
+            self.cite(engine.pack.roll.citation)
 
 
 def _overlapping(engine: Engine, asof: date, anchor: date) -> bool:
@@ -71,6 +74,32 @@ def _overlapping(engine: Engine, asof: date, anchor: date) -> bool:
             return True
         covered_to = end if covered_to is None else max(covered_to, end)
     return False
+
+
+def _cite_rules(engine: Engine, sources: _Sources, asof: date, anchor: date, excluded: int) -> None:
+    """The rules a result rests on beyond its periods: what pauses did, overlaps, extensions, and a
+    period that is a product decision rather than the law's."""
+    pack = engine.pack
+    for record in engine.pauses:
+        if record.citation:
+            sources.cite(record.citation)
+        else:
+            effect_rule = pack.effect_rule(record.reason)
+            if effect_rule is not None:
+                sources.cite(effect_rule.citation)
+    if excluded and _overlapping(engine, asof, anchor):
+        sources.cite(pack.rule_citations["overlap"])
+    if (engine.extensions or engine.rejected) and pack.extension is not None:
+        sources.cite(pack.extension.citation)
+    if engine.extensions:
+        sources.cite(pack.rule_citations["extensionFromAnchor"])
+    appeal = engine.appeal
+    if appeal is not None and appeal.extensions and pack.appeal_extension is not None:
+        sources.cite(pack.appeal_extension.citation)
+
+
+def _cite_period(engine: Engine, sources: _Sources, rule: PeriodRule) -> None:
+    sources.cite(rule.citation, engine.pack.rule_citations[UNIT_RULE[rule.period.unit]])
 
 
 def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
@@ -89,8 +118,7 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
     response: dict[str, date] = {}
     ends: dict[str, date] = {}
     for request_type in types:
-        rule = pack.period_rule(request_type)
-        sources.cite(rule.citation, pack.rule_citations[UNIT_RULE[rule.period.unit]])
+        _cite_period(engine, sources, pack.period_rule(request_type))
         span = engine.unrolled(request_type, anchor, excluded, engine.ext_totals)
         due, adjustment = engine.roll(span.end)
         sources.span(engine, span, due, adjustment)
@@ -105,7 +133,10 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
     else:
         base_due = engine.unrolled(primary, anchor, 0, NOTHING).end
     response_due = response[primary]
-    response_due_at = end_of_day(response_due, tz)
+    # A period in hours ends at an instant (unless a roll moved its last day); any other at the day's end.
+    instant = engine.due_instant(primary, anchor, excluded)
+    exact = instant is not None and response_due == ends[primary]
+    response_due_at = instant if exact and instant is not None else end_of_day(response_due, tz)
 
     acknowledge_by: date | None = None
     ack = pack.acknowledgement
@@ -122,17 +153,7 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
             sources.cite(ack.citation, pack.rule_citations[UNIT_RULE[ack.period.unit]])
     if len(set(response.values())) > 1:
         sources.cite(pack.rule_citations["multipleTypes"])
-
-    for record in engine.pauses:
-        effect_rule = pack.effect_rule(record.reason)
-        if effect_rule is not None:
-            sources.cite(effect_rule.citation)
-    if excluded and _overlapping(engine, asof, anchor):
-        sources.cite(pack.rule_citations["overlap"])
-    if (engine.extensions or engine.rejected) and pack.extension is not None:
-        sources.cite(pack.extension.citation)
-    if engine.extensions:
-        sources.cite(pack.rule_citations["extensionFromAnchor"])
+    _cite_rules(engine, sources, asof, anchor, excluded)
 
     if stopped_at is not None:
         state = ClockState.STOPPED
@@ -173,7 +194,7 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
     if appeal is not None and appealed is not None:
         appeal_due, span, adjustment = appealed
         sources.span(engine, span, appeal_due, adjustment)
-        sources.cite(appeal.rule.citation, pack.rule_citations[UNIT_RULE[appeal.rule.period.unit]])
+        _cite_period(engine, sources, appeal.rule)
         deadlines.append(Deadline("APPEAL", None, appeal_due))
         segment = appeal_segment(engine, now, appeal_due)
         if segment is not None:
@@ -235,12 +256,19 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
         appeal_decided_at=appeal.decided_at if appeal is not None else None,
         appeal_outcome=appeal.outcome if appeal is not None else None,
         appeal_period=appeal.rule.period if appeal is not None else None,
+        appeal_extensions=tuple(appeal.extensions) if appeal is not None else (),
         appeal_citation=appeal.rule.citation if appeal is not None else "",
         response_stopped_at=stopped_at,
         response_answered_late=response_late,
         segments_by_type=MappingProxyType(ordered if differ else {}),
         type_periods=tuple(
-            TypePeriod(t, pack.period_for(t), pack.period_rule(t).citation, pack.is_extendable_type(t))
+            TypePeriod(
+                t,
+                pack.period_for(t),
+                pack.period_rule(t).citation,
+                pack.is_extendable_type(t),
+                pack.period_rule(t).basis,
+            )
             for t in types
         ),
         holidays_counted=tuple((h.day, h.name, h.observed_by) for _, h in sorted(sources.counted.items())),

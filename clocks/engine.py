@@ -3,7 +3,7 @@
 `Engine.apply` replays one event (pauses, restarts, extensions, acknowledgement, the stop and, after the
 stop, an appeal); the deadline helpers (`unrolled`, `roll`, `due_dates`) and the extension rule
 (`judge_extension`) read that state. Turning it into a `ClockResult` is `clocks.compute`'s job, and the
-segment narrative is `clocks.narrative`'s.
+segment narrative is `clocks.segments`'s.
 
 Everything is a function of (pack, receipt, request types, events, now): no wall clock, no I/O.
 Events are replayed in a canonical order, so the caller's ordering never changes the answer.
@@ -37,7 +37,20 @@ from clocks.types import (
 from clocks.zones import start_of_day, zone
 
 ONE_DAY = timedelta(days=1)
-UNIT_RULE = {Unit.CALENDAR_MONTHS: "months", Unit.CALENDAR_DAYS: "days", Unit.BUSINESS_DAYS: "businessDays"}
+UNIT_RULE = {
+    Unit.CALENDAR_MONTHS: "months",
+    Unit.CALENDAR_DAYS: "days",
+    Unit.BUSINESS_DAYS: "businessDays",
+    Unit.HOURS: "hours",
+}
+# What each roll rule treats as closed on the final day (besides a holiday of the pack's calendar).
+_ROLL_CLOSED_WEEKDAYS = {
+    "NEXT_WORKING_DAY": (5, 6),
+    "NEXT_BUSINESS_DAY_IF_HOLIDAY": (5, 6),
+    "NEXT_DAY_NOT_SUNDAY_OR_HOLIDAY": (6,),
+    "NEXT_DAY_NOT_SATURDAY_OR_HOLIDAY": (5, 6),
+    "NONE": (5, 6),
+}
 WHAT_IS_AWAITED = {
     "VERIFICATION": "identity information",
     "AUTHORITY": "proof of authority",
@@ -74,6 +87,7 @@ class PauseRecord:
     requested_on: date
     applied: Effect  # the pack's effect, or NONE when the request came too late to have one
     note: str = ""
+    citation: str = ""  # the rule the effect rests on (the fraud-suspected rule where it applied)
     received_at: datetime | None = None
     received_on: date | None = None
 
@@ -104,6 +118,7 @@ class AppealRecord:
     rule: PeriodRule
     decided_at: datetime | None = None
     outcome: str | None = None
+    extensions: list[ExtensionApplied] = field(default_factory=list)
 
 
 def totals_of(extensions: Sequence[ExtensionApplied]) -> Totals:
@@ -138,6 +153,8 @@ class Engine:
     stopped_at: datetime | None = None
     stop_reason: str = ""
     _floor: tuple[date, date] | None = None  # (anchor, floor_due) memo
+    # (asof, anchor, number of exclusions) -> clipped exclusion spans: worked out once per reading.
+    _spans: dict[tuple[date, date, int], list[tuple[date, date, PauseRecord]]] = field(default_factory=dict)
     acknowledged_at: datetime | None = None
     appeal: AppealRecord | None = None
 
@@ -157,28 +174,35 @@ class Engine:
         return self.anchor
 
     def exclusion_intervals(self, asof: date, anchor: date) -> list[tuple[date, date, PauseRecord]]:
-        """Applied exclusion spans clipped to the anchor; open ones end on `asof`.
+        """Applied exclusion spans clipped to the anchor; open ones end on `asof`. Worked out once per
+        (asof, anchor) while the exclusions stay as they are.
 
         Already in start order: pauses are recorded in event order, so request dates never decrease.
         """
-        spans = []
-        for record in self.exclusions:
-            start = record.requested_on if record.requested_on > anchor else anchor
-            end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
-            if end >= start:
-                spans.append((start, end, record))
+        key = (asof, anchor, len(self.exclusions))
+        spans = self._spans.get(key)
+        if spans is None:
+            spans = []
+            for record in self.exclusions:
+                start = record.requested_on if record.requested_on > anchor else anchor
+                end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
+                if end >= start:
+                    spans.append((start, end, record))
+            if any(record.received_on is None for record in self.exclusions):
+                return spans  # an open exclusion closes later without changing the count: no memo
+            self._spans[key] = spans
         return spans
 
     def excluded_days(self, asof: date, anchor: date, through: date | None = None) -> int:
         """Days excluded by pauses, overlaps counted once; with `through`, only by the pauses that had
         ended by that day (what an officer saw "so far" when the clock resumed)."""
+        if not self.exclusions:
+            return 0
         total = 0
         covered_to: date | None = None
-        for record in self.exclusions:
+        for start, end, record in self.exclusion_intervals(asof, anchor):
             if through is not None and (record.received_on is None or record.received_on > through):
                 continue
-            start = record.requested_on if record.requested_on > anchor else anchor
-            end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
             if covered_to is not None and start <= covered_to:
                 start = covered_to + ONE_DAY
             if end >= start:
@@ -189,9 +213,35 @@ class Engine:
 
     # ---- deadlines ----------------------------------------------------------------------------
 
+    def anchor_instant(self, anchor: date) -> datetime:
+        """Where a period in hours starts: the instant of receipt, or the start of a restarted clock's day."""
+        return self.received_at if anchor == self.first_anchor else start_of_day(anchor, self.tz)
+
+    def due_instant(self, request_type: str, anchor: date, excluded: int) -> datetime | None:
+        """The exact end of a period in hours (+ excluded days), or None for a period counted in days."""
+        period = self.pack.period_for(request_type)
+        if period.unit is not Unit.HOURS:
+            return None
+        extended = self.ext_totals if self.pack.is_extendable_type(request_type) else NOTHING
+        if extended != NOTHING:
+            return None  # an extended period ends with its last day
+        end = self.anchor_instant(anchor) + timedelta(hours=period.amount)
+        return end + timedelta(days=excluded) if excluded else end
+
     def unrolled(self, request_type: str, anchor: date, excluded: int, extension: Totals) -> Span:
         """anchor + the type's period (+ extension), then + excluded days; not yet rolled."""
         period = self.pack.period_for(request_type)
+        if period.unit is Unit.HOURS:
+            end = self.local_date(self.anchor_instant(anchor) + timedelta(hours=period.amount))
+            if extension != NOTHING and self.pack.is_extendable_type(request_type):
+                end = add_span(
+                    end,
+                    months=extension.months,
+                    days=extension.days,
+                    business_days=extension.business_days,
+                    calendar=self.calendar,
+                ).end
+            return Span(end + timedelta(days=excluded))
         if extension == NOTHING or not self.pack.is_extendable_type(request_type):
             span = add_period(anchor, period, self.calendar)
         else:
@@ -209,11 +259,20 @@ class Engine:
         """Apply the pack's roll rule once, to a final date."""
         rule = self.pack.roll.rule
         cal = self.calendar
-        if cal.is_working_day(day):
+        closed_weekdays = _ROLL_CLOSED_WEEKDAYS[rule]
+
+        def closed(d: date) -> bool:
+            return d.weekday() in closed_weekdays or cal.holiday(d) is not None
+
+        if not closed(day):
             return day, None
-        later = cal.next_working_day(day)
+        later = day
+        while closed(later):
+            later += ONE_DAY
+            if (later - day).days > 31:
+                raise ValueError(f"No open day within 31 days of {day.isoformat()} in calendar {cal.label}")
         why = "; ".join(cal.describe(d) for d in days_between(day, later))
-        if rule == "NEXT_WORKING_DAY":
+        if rule in ("NEXT_WORKING_DAY", "NEXT_DAY_NOT_SUNDAY_OR_HOLIDAY", "NEXT_DAY_NOT_SATURDAY_OR_HOLIDAY"):
             return later, Adjustment(day, later, why, relied_upon=True)
         if rule == "NEXT_BUSINESS_DAY_IF_HOLIDAY" and cal.holiday(day) is not None:
             return later, Adjustment(day, later, why, relied_upon=True)
@@ -222,6 +281,23 @@ class Engine:
         else:
             why += ": no cited rule moves this deadline; the earlier date is kept"
         return day, Adjustment(day, later, why, relied_upon=False)
+
+    def other_reading(self, day: date) -> Adjustment | None:
+        """A final day that only some candidate calendars close (a state's holiday under a national pack):
+        the pack keeps it, and the later date the other reading would give is shown, not relied upon."""
+        cal = self.calendar
+        if self.pack.roll.rule == "NONE" or not cal.others:
+            return None
+        partial = cal.partial_holiday(day)
+        if partial is None:
+            return None
+        later = cal.next_working_day_anywhere(day)
+        why = (
+            f"{partial.name} is a holiday only in {partial.observed_by}; where the law's place is read as "
+            f"there, the deadline moves to {later.isoformat()}. The earlier date is kept (product rule 4: "
+            "a day is closed only if every candidate calendar closes it)"
+        )
+        return Adjustment(day, later, why, relied_upon=False)
 
     def due_dates(self, asof: date, extension: Totals | None = None) -> dict[str, date]:
         anchor = self.effective_anchor(asof)
@@ -249,6 +325,8 @@ class Engine:
                 self._receive_appeal(event)
             elif kind is EventKind.APPEAL_DECIDED:
                 self._decide_appeal(event)
+            elif kind is EventKind.EXTENSION and self.appeal is not None:
+                self._extend_appeal(event)
             return
         if kind in PAUSE_OPENERS:
             self._open(event, PAUSE_OPENERS[kind])
@@ -279,21 +357,109 @@ class Engine:
         outcome = event.data.get("outcome")
         appeal.outcome = str(outcome) if outcome not in (None, "") else None
 
-    def appeal_due(self) -> tuple[date, Span, Adjustment | None] | None:
-        """The appeal's due date: its period from the local date of receipt, like a response period
-        (calendar days: the day of receipt is not counted), then the pack's roll rule once."""
-        if self.appeal is None:
+    def appeal_due(self, extension: Totals | None = None) -> tuple[date, Span, Adjustment | None] | None:
+        """The appeal's due date: its period (+ any appeal extension) from the local date of receipt, like
+        a response period (calendar days: the day of receipt is not counted), then the roll once."""
+        appeal = self.appeal
+        if appeal is None:
             return None
-        span = add_period(self.appeal.received_on, self.appeal.rule.period, self.calendar)
+        totals = totals_of(appeal.extensions) if extension is None else extension
+        period = appeal.rule.period
+        if totals == NOTHING:
+            span = add_period(appeal.received_on, period, self.calendar)
+        else:
+            totals = totals.plus(period.amount, period.unit)
+            span = add_span(
+                appeal.received_on,
+                months=totals.months,
+                days=totals.days,
+                business_days=totals.business_days,
+                calendar=self.calendar,
+            )
         due, adjustment = self.roll(span.end)
         return due, span, adjustment
+
+    def _extend_appeal(self, event: ClockEvent) -> None:
+        appeal = self.appeal
+        assert appeal is not None
+        data = event.data
+        try:
+            raw_amount = data.get("amount")
+            amount = None if raw_amount is None else int(raw_amount)
+            unit = None if data.get("unit") in (None, "") else Unit.parse(data["unit"])
+        except (TypeError, ValueError) as exc:
+            self.rejected.append(Rejected(event, f"unreadable extension ({exc})"))
+            return
+        check = self.judge_appeal_extension(event.occurred_at, amount, unit)
+        if not check.allowed or check.amount is None or check.unit is None or check.due_date_after is None:
+            self.rejected.append(Rejected(event, check.reason))
+            return
+        appeal.extensions.append(
+            ExtensionApplied(
+                granted_at=event.occurred_at,
+                by=str(data.get("by") or ""),
+                amount=check.amount,
+                unit=check.unit,
+                reason=str(data.get("reason") or ""),
+                due_date_after=check.due_date_after,
+            )
+        )
+
+    def judge_appeal_extension(self, at: datetime, amount: int | None, unit: Unit | None) -> ExtensionCheck:
+        """An appeal's own extension (Colorado, Minnesota): once open, within the pack's maximum, granted on
+        or before the appeal's unextended, unrolled due date (as for a response, §1.6)."""
+        pack, appeal = self.pack, self.appeal
+        rule = pack.appeal_extension
+        if appeal is None:
+            return _refuse("There is no open appeal to extend.")
+        if rule is None:
+            return _refuse(f"The {pack.id} pack ({pack.law}) provides no extension of the appeal period.")
+        if appeal.decided_at is not None:
+            return _refuse("The appeal has been decided; it cannot be extended.")
+        if rule.max_count is not None and len(appeal.extensions) >= rule.max_count:
+            first = self.local_date(appeal.extensions[0].granted_at).isoformat()
+            times = "once" if rule.max_count == 1 else f"{rule.max_count} times"
+            return _refuse(
+                f"The appeal was already extended on {first}; it may be extended only {times}", rule.citation
+            )
+        day = self.local_date(at)
+        window = add_period(appeal.received_on, appeal.rule.period, self.calendar).end
+        if day > window:
+            return _refuse(
+                f"Too late to extend the appeal: granted on {day.isoformat()}, after its due date "
+                f"{window.isoformat()}; the extension must be notified within the appeal period",
+                rule.citation,
+            )
+        if amount is None:
+            if all(e.unit is rule.max_total.unit for e in appeal.extensions):
+                amount = rule.max_total.amount - sum(e.amount for e in appeal.extensions)
+                unit = rule.max_total.unit
+            else:
+                why = "Say how long: the appeal's earlier extensions were in other units"
+                return _refuse(why, rule.citation)
+        unit = unit or rule.max_total.unit
+        if amount <= 0:
+            return _refuse(f"An extension must be a positive amount, got {amount} {unit.value}.")
+        totals = totals_of(appeal.extensions).plus(amount, unit)
+        limit = NOTHING.plus(rule.max_total.amount, rule.max_total.unit)
+        wanted = self.appeal_due(totals)
+        most = self.appeal_due(limit)
+        assert wanted is not None and most is not None
+        if wanted[1].end > most[1].end:
+            return _refuse(
+                f"Extending the appeal by {Period(amount, unit)} would end it on "
+                f"{wanted[1].end.isoformat()}, "
+                f"beyond the maximum extension of {rule.max_total} (until {most[1].end.isoformat()})",
+                rule.citation,
+            )
+        return ExtensionCheck(True, "", wanted[0], amount, unit)
 
     def _open(self, event: ClockEvent, reason: str) -> None:
         if reason in self.open_pauses:
             return  # asking again while still waiting changes nothing: the first request counts
         on = self.local_date(event.occurred_at)
-        effect = self.pack.effect_of(event.kind)
-        record = PauseRecord(reason, event.occurred_at, on, effect)
+        effect, citation = self.pack.applied_effect(event.kind, event.data)
+        record = PauseRecord(reason, event.occurred_at, on, effect, citation=citation)
         # The unextended, unpaused, unrolled end is a floor for every due date: below it, no need
         # to work out the exact current due date.
         if effect is not Effect.NONE and on > self.floor_due():
@@ -373,6 +539,8 @@ class Engine:
             return _refuse(
                 f"The {pack.id} pack ({pack.law}) provides no extension of the response period."
             ), None
+        if self.stopped_at is not None and self.appeal is not None and pack.appeal_extension is not None:
+            return self.judge_appeal_extension(at, amount, unit), None
         if self.stopped_at is not None:
             on = self.local_date(self.stopped_at).isoformat()
             why = f" ({self.stop_reason})" if self.stop_reason else ""
@@ -502,4 +670,23 @@ def build_engine(
     # Same instant and kind: only then does the (costly) canonical form of `data` decide the order.
     if any(_quick_key(a) == _quick_key(b) for a, b in pairwise(ordered)):
         ordered = sorted(events, key=ClockEvent.sort_key)
-    return engine, ordered
+    return engine, _appeal_extensions_last(ordered)
+
+
+def _appeal_extensions_last(ordered: list[ClockEvent]) -> list[ClockEvent]:
+    """After the stop an extension can only extend the appeal: one recorded in the same instant as the
+    appeal's receipt follows it (the canonical kind order would put it first, where it would be lost)."""
+    stop = next((e.occurred_at for e in ordered if e.kind is EventKind.STOPPED), None)
+    if stop is None:
+        return ordered
+    late = [e for e in ordered if e.kind is EventKind.EXTENSION and e.occurred_at > stop]
+    if not late:
+        return ordered
+    appeal_order = KIND_ORDER[EventKind.APPEAL_RECEIVED]
+
+    def key(event: ClockEvent) -> tuple[datetime, float]:
+        if event.kind is EventKind.EXTENSION and event.occurred_at > stop:
+            return (event.occurred_at, appeal_order + 0.5)
+        return (event.occurred_at, KIND_ORDER[event.kind])
+
+    return sorted(ordered, key=key)  # stable: equal keys keep the canonical order

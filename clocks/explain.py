@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from clocks.types import Segment
+from clocks.types import ExtensionApplied, Segment
 from clocks.zones import zone
 
 if TYPE_CHECKING:
@@ -75,6 +75,20 @@ def _segments(segments: tuple[Segment, ...], _dt: _Render) -> list[dict[str, Any
     ]
 
 
+def _extensions(extensions: tuple[ExtensionApplied, ...], _dt: _Render) -> list[dict[str, Any]]:
+    return [
+        {
+            "grantedAt": _dt(e.granted_at),
+            "by": e.by,
+            "amount": e.amount,
+            "unit": e.unit.value,
+            "reason": e.reason,
+            "dueDateAfter": _d(e.due_date_after),
+        }
+        for e in extensions
+    ]
+
+
 def _appeal(result: ClockResult, _dt: _Render) -> dict[str, Any] | None:
     if result.appeal_received_at is None or result.appeal_period is None:
         return None
@@ -88,6 +102,7 @@ def _appeal(result: ClockResult, _dt: _Render) -> dict[str, Any] | None:
         "decidedAt": _dt(result.appeal_decided_at),
         "outcome": result.appeal_outcome,
         "answeredLate": result.answered_late if decided else None,
+        "extensions": _extensions(result.appeal_extensions, _dt),
     }
 
 
@@ -111,17 +126,7 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
         "dueDate": _d(result.due_date),
         "dueAt": _dt(result.due_at),
         "provisional": result.provisional,
-        "extensions": [
-            {
-                "grantedAt": _dt(e.granted_at),
-                "by": e.by,
-                "amount": e.amount,
-                "unit": e.unit.value,
-                "reason": e.reason,
-                "dueDateAfter": _d(e.due_date_after),
-            }
-            for e in result.extensions
-        ],
+        "extensions": _extensions(result.extensions, _dt),
         "pauses": [
             {
                 "pausedAt": _dt(p.paused_at),
@@ -139,6 +144,7 @@ def explanation(result: ClockResult, request_id: str) -> dict[str, Any]:
                 **p.period.as_dict(),
                 "citation": p.citation,
                 "extendable": p.extendable,
+                "basis": p.basis,
             }
             for p in result.type_periods
         ],

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from clocks.calendar import Calendar, Source, get_calendar, source_label
+from clocks.calendar import Calendar, ClosedPeriod, Source, get_calendar, source_label
 from clocks.types import REQUEST_TYPES, Effect, EventKind, Period, Unit
 
 # Kind of period a rule describes. An appeal is one more kind of period, counted like a response
@@ -20,7 +21,20 @@ from clocks.types import REQUEST_TYPES, Effect, EventKind, Period, Unit
 RESPONSE = "RESPONSE"
 APPEAL = "APPEAL"
 
-ROLL_RULES = ("NEXT_WORKING_DAY", "NEXT_BUSINESS_DAY_IF_HOLIDAY", "NONE")
+ROLL_RULES = (
+    "NEXT_WORKING_DAY",
+    "NEXT_BUSINESS_DAY_IF_HOLIDAY",
+    # South Africa (Interpretation Act s.4): a Sunday or public holiday moves on; a Saturday stands.
+    "NEXT_DAY_NOT_SUNDAY_OR_HOLIDAY",
+    # Korea (Civil Act Art 161): a Saturday or public holiday (Sundays are public holidays) moves on.
+    "NEXT_DAY_NOT_SATURDAY_OR_HOLIDAY",
+    "NONE",
+)
+
+# Where a period's length comes from: the law, or (where the law sets none) a product decision.
+STATUTE = "STATUTE"
+PRODUCT_DECISION = "PRODUCT_DECISION"
+BASES = (STATUTE, PRODUCT_DECISION)
 
 _REASON_OF_KIND: Mapping[EventKind, str] = MappingProxyType(
     {
@@ -41,12 +55,19 @@ class PeriodRule:
     citation: str
     # Empty means "every request type not named by a more specific rule".
     request_types: tuple[str, ...] = ()
+    # PRODUCT_DECISION: the law sets no period; this is the product's conservative working period.
+    basis: str = STATUTE
+
+    @property
+    def statutory(self) -> bool:
+        return self.basis == STATUTE
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "requestTypes": list(self.request_types) or ["*"],
             **self.period.as_dict(),
+            "basis": self.basis,
             "citation": self.citation,
         }
 
@@ -92,9 +113,32 @@ class EffectRule:
     reason: str  # CLARIFICATION | VERIFICATION | AUTHORITY
     effect: Effect
     citation: str
+    # What the same request does when the organisation suspects fraud (Utah §13-61-203(2)(d)).
+    fraud_effect: Effect | None = None
+    fraud_citation: str = ""
+
+    def applied(self, data: Mapping[str, Any]) -> tuple[Effect, str]:
+        """The effect (and its citation) of a request carrying `data`."""
+        if self.fraud_effect is not None and data.get("fraudSuspected") is True:
+            return self.fraud_effect, self.fraud_citation
+        return self.effect, self.citation
 
     def as_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "effect": self.effect.value, "citation": self.citation}
+        out: dict[str, Any] = {"reason": self.reason, "effect": self.effect.value, "citation": self.citation}
+        if self.fraud_effect is not None:
+            out["fraudSuspected"] = {"effect": self.fraud_effect.value, "citation": self.fraud_citation}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """The day from which the law applies to requests received (local date of receipt)."""
+
+    since: date
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": self.since.isoformat(), "citation": self.citation}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +174,11 @@ class PolicyPack:
     # Further candidate holiday calendars (legal-clocks §1 rule 4): a business day is skipped only if
     # the main calendar and every one of these observe a holiday on it.
     calendar_others: tuple[Source, ...] = ()
+    # Spans of the year that are never working days (New Zealand: 25 December to 15 January).
+    calendar_closed: tuple[ClosedPeriod, ...] = ()
+    effective: Effective | None = None
+    # Extension of an appeal's period (Colorado, Minnesota: +60 days with notice).
+    appeal_extension: ExtensionRule | None = None
 
     # Lookup tables derived from `periods`, built once: the engine asks for them on every call.
     _period_index: Mapping[tuple[str, str], PeriodRule] = field(
@@ -162,7 +211,11 @@ class PolicyPack:
     def calendar(self) -> Calendar:
         """The pack's business-day and roll calendar (every candidate calendar, rule 4)."""
         return get_calendar(
-            self.calendar_country, self.calendar_subdiv, self.calendar_label, self.calendar_others
+            self.calendar_country,
+            self.calendar_subdiv,
+            self.calendar_label,
+            self.calendar_others,
+            self.calendar_closed,
         )
 
     def effect_rule(self, reason: str) -> EffectRule | None:
@@ -171,13 +224,24 @@ class PolicyPack:
                 return rule
         return None
 
-    def effect_of(self, kind: EventKind) -> Effect:
+    def effect_of(self, kind: EventKind, data: Mapping[str, Any] | None = None) -> Effect:
+        return self.applied_effect(kind, data or {})[0]
+
+    def applied_effect(self, kind: EventKind, data: Mapping[str, Any]) -> tuple[Effect, str]:
+        """The effect of a pause event carrying `data`, and the citation it rests on."""
         reason = _REASON_OF_KIND.get(EventKind(kind))
         rule = self.effect_rule(reason) if reason else None
-        return rule.effect if rule else Effect.NONE
+        return rule.applied(data) if rule else (Effect.NONE, "")
 
     def meaningful_event_kinds(self) -> frozenset[EventKind]:
-        kinds = {kind for kind in _REASON_OF_KIND if self.effect_of(kind) is not Effect.NONE}
+        fraud = {"fraudSuspected": True}
+        kinds = {
+            kind
+            for kind in _REASON_OF_KIND
+            if self.effect_of(kind) is not Effect.NONE or self.effect_of(kind, fraud) is not Effect.NONE
+        }
+        if self.appeal_extension is not None:
+            kinds.add(EventKind.EXTENSION)
         if self.extendable:
             kinds.add(EventKind.EXTENSION)
         if self.acknowledgement is not None:
@@ -220,6 +284,14 @@ class PolicyPack:
         rule = self.appeal_rule
         return rule.period if rule is not None else None
 
+    def in_force_on(self, day: date) -> bool:
+        return self.effective is None or day >= self.effective.since
+
+    @property
+    def statutory(self) -> bool:
+        """Whether every period of the pack comes from the law (not a product decision)."""
+        return all(rule.statutory for rule in self.periods)
+
     def acknowledges(self, request_type: str) -> bool:
         return self.acknowledgement is not None and request_type in self.acknowledgement.request_types
 
@@ -235,11 +307,24 @@ class PolicyPack:
                 "country": self.calendar_country,
                 "subdiv": self.calendar_subdiv,
                 "otherCandidates": [{"country": c, "subdiv": s} for c, s in self.calendar_others],
+                "closedPeriods": [closed.as_dict() for closed in self.calendar_closed],
             },
+            "effective": self.effective.as_dict() if self.effective else None,
             "periods": [rule.as_dict() for rule in self.periods],
             "acknowledgement": self.acknowledgement.as_dict() if self.acknowledgement else None,
             "extension": self.extension.as_dict() if self.extension else None,
+            "appeal": self._appeal_dict(),
             "roll": self.roll.as_dict(),
             "eventEffects": {rule.reason: rule.as_dict() for rule in self.effects},
             "regulator": self.regulator.as_dict() if self.regulator else None,
+        }
+
+    def _appeal_dict(self) -> dict[str, Any] | None:
+        rule = self.appeal_rule
+        if rule is None:
+            return None
+        return {
+            **rule.period.as_dict(),
+            "citation": rule.citation,
+            "extension": self.appeal_extension.as_dict() if self.appeal_extension else None,
         }

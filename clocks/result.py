@@ -69,6 +69,7 @@ class ClockResult:
     appeal_outcome: str | None = None
     appeal_period: Period | None = None
     appeal_citation: str = ""
+    appeal_extensions: tuple[ExtensionApplied, ...] = ()
     # The response clock's own stop and verdict, kept when an appeal takes over due_date / stopped_at.
     response_stopped_at: datetime | None = None
     response_answered_late: bool | None = None

@@ -19,6 +19,8 @@ REQUEST_TYPES: tuple[str, ...] = (
     "OBJECTION",
     "OPT_OUT_SALE",
     "LIMIT_SENSITIVE",
+    # Withdrawal (revocation) of consent: some laws give it a clock of its own (RI 15 days, VN 15 days).
+    "WITHDRAW_CONSENT",
 )
 
 
@@ -36,10 +38,23 @@ class UnknownJurisdiction(LookupError):
         super().__init__(f"Unknown jurisdiction {code!r}{hint}: no policy pack covers it.{supported}")
 
 
+class LawNotInForce(ValueError):
+    """A request received before the law's effective date: no clock of that law can run for it."""
+
+    def __init__(self, law: str, code: str, effective_from: date, received_on: date) -> None:
+        self.law, self.code, self.effective_from, self.received_on = law, code, effective_from, received_on
+        super().__init__(
+            f"Law not yet in force: {law} applies to requests received from {effective_from.isoformat()} "
+            f"({code}); this request was received on {received_on.isoformat()}."
+        )
+
+
 class Unit(StrEnum):
     CALENDAR_DAYS = "CALENDAR_DAYS"
     CALENDAR_MONTHS = "CALENDAR_MONTHS"
     BUSINESS_DAYS = "BUSINESS_DAYS"
+    # Hours from the instant of receipt (Indonesia: "at the latest 3 x 24 hours").
+    HOURS = "HOURS"
 
     @classmethod
     def parse(cls, value: str | Unit) -> Unit:
@@ -179,6 +194,7 @@ class Period:
             Unit.CALENDAR_DAYS: ("calendar day", "calendar days"),
             Unit.CALENDAR_MONTHS: ("month", "months"),
             Unit.BUSINESS_DAYS: ("business day", "business days"),
+            Unit.HOURS: ("hour", "hours"),
         }[self.unit]
         return f"{self.amount} {words[0] if self.amount == 1 else words[1]}"
 
@@ -198,6 +214,7 @@ class TypePeriod:
     period: Period
     citation: str
     extendable: bool
+    basis: str = "STATUTE"  # or "PRODUCT_DECISION": the law sets no period; the product chose this one
 
 
 @dataclass(frozen=True, slots=True)

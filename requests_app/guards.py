@@ -84,10 +84,19 @@ def _can_receive_clarification(s: Situation) -> str | None:
     return None
 
 
+def _open_or_appealed(s: Situation) -> str | None:
+    """Open, or APPEALED under a law that lets the organisation extend the appeal (Colorado, Minnesota)."""
+    if s.dsr.status == Status.APPEALED and s.pack.appeal_extension is not None:
+        return None
+    return _open(s)
+
+
 def _can_extend(s: Situation) -> str | None:
-    """Extendable at all, an extension left, the window still open: judged now, as the engine judges it."""
+    """Extendable at all, an extension left, the window still open: judged now, as the engine judges it.
+    On an open appeal, the appeal's own extension."""
     pack = s.pack
-    if not pack.extendable:
+    appealed = s.dsr.status == Status.APPEALED
+    if not appealed and not pack.extendable:
         return f"{pack.law} allows no extension of the response period ({pack.id})."
     dsr = s.dsr
     check = clocks.check_extension(
@@ -152,7 +161,7 @@ RULES: dict[str, Rule] = {
     "authority.reject": _all(_open, _can_decide_authority),
     "requestor.set": _open,
     "types.set": _open,
-    "extend": _all(_open, _can_extend),
+    "extend": _all(_open_or_appealed, _can_extend),
     "close": _open,
     "refuse": _open,
     "appeal": _can_appeal,

@@ -513,6 +513,19 @@ _PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": (rf"limit\w* {_W}{{0,6}}(?:sensibles?|confidencial\w*)",),
         "pt": (rf"limit\w* {_W}{{0,6}}sensive\w*",),
     },
+    "WITHDRAW_CONSENT": {
+        "en": (
+            rf"(?:withdraw|withdrawing|withdrew|revoke|revoking|rescind|rescinding) {_W}{{0,3}}consent",
+            r"consent (?:is |has been |to be )?(?:withdrawn|revoked|rescinded)",
+            r"withdrawal of (?:my |our )?consent",
+        ),
+        "fr": (rf"(?:retir|revoqu|revoc)\w* {_W}{{0,3}}consentement",),
+        "de": (rf"widerruf\w* {_W}{{0,3}}einwilligung", rf"einwilligung {_W}{{0,4}}widerruf\w*"),
+        "es": (rf"(?:retir|revoc|revoqu)\w* {_W}{{0,3}}consentimiento",),
+        "pt": (rf"(?:retir|revog|revogu)\w* {_W}{{0,3}}consentimento",),
+        "nl": (rf"(?:trek|intrek)\w* {_W}{{0,3}}toestemming", rf"toestemming {_W}{{0,3}}in ?trekken"),
+        "it": (rf"(?:revoc|ritir)\w* {_W}{{0,3}}consenso",),
+    },
 }
 
 # Sale and sensitive-data phrases carry their own negation ("do not sell"): never negated.
@@ -523,6 +536,7 @@ _ABSORBS: dict[str, frozenset[str]] = {
     "OPT_OUT_SALE": frozenset({"OBJECTION"}),  # "I object to the sale of my data"
     "LIMIT_SENSITIVE": frozenset({"RESTRICTION"}),  # "restrict the use of my sensitive information"
     "PORTABILITY": frozenset({"ACCESS"}),  # "send me my data in a machine-readable format"
+    "WITHDRAW_CONSENT": frozenset({"OBJECTION"}),  # "I withdraw my consent" is not a general objection
 }
 
 # A cue negates the next match if it stands within this many words before it.

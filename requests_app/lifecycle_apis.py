@@ -187,6 +187,7 @@ class RequestVerificationRequestApi(OfficerActionApi):
             request_id=request_id,
             actor=request.user.actor,
             method=data["method"],
+            fraud_suspected=data["fraudSuspected"],
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
         )

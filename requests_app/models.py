@@ -52,6 +52,7 @@ class RequestType(models.TextChoices):
     OBJECTION = "OBJECTION"
     OPT_OUT_SALE = "OPT_OUT_SALE"
     LIMIT_SENSITIVE = "LIMIT_SENSITIVE"
+    WITHDRAW_CONSENT = "WITHDRAW_CONSENT"
 
 
 class RequestorType(models.TextChoices):

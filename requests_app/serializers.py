@@ -268,6 +268,9 @@ class RequestorUpdateSerializer(OccurredAtMixin, RequestorSerializer):
 
 class VerificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
     method = StrictCharField(required=False, allow_blank=True, max_length=100, default="")
+    # The organisation cannot authenticate the request and suspects fraud: under a law that suspends its
+    # period meanwhile (Utah §13-61-203(2)(d)) the days until the identity arrives do not count.
+    fraudSuspected = serializers.BooleanField(required=False, default=False)
 
 
 class VerificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):

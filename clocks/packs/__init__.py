@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from clocks.calendar import Source, holiday_table
+from clocks.calendar import ClosedPeriod, Source, holiday_table
 from clocks.policy import (
+    APPEAL,
+    BASES,
+    RESPONSE,
     ROLL_RULES,
+    STATUTE,
     AckRule,
+    Effective,
     EffectRule,
     ExtensionRule,
     PeriodRule,
@@ -30,7 +36,16 @@ from clocks.policy import (
     Regulator,
     RollRule,
 )
-from clocks.types import REQUEST_TYPES, Effect, Period, Unit, UnknownJurisdiction
+from clocks.types import (
+    REQUEST_TYPES,
+    Effect,
+    LawNotInForce,
+    Period,
+    Unit,
+    UnknownJurisdiction,
+    require_aware,
+)
+from clocks.zones import zone
 
 _REASONS = ("CLARIFICATION", "VERIFICATION", "AUTHORITY")
 
@@ -43,6 +58,8 @@ DEFAULT_RULE_CITATIONS: Mapping[str, str] = MappingProxyType(
         "days": "Product rule 3: start date + N calendar days; the day of receipt is not counted",
         "businessDays": "Product rule 4: the Nth weekday after the start date that is not a holiday "
         "of the pack's calendar (where several calendars could be meant, of every one of them)",
+        "hours": "Hours run from the instant the request was received (from the start of the day when "
+        "the clock restarts); the due date is the local date on which the last hour ends",
         "extensionFromAnchor": "Product rule 6: an extension is recomputed from the anchor (base + "
         "extension), then excluded days are added, then the roll applies once",
         "overlap": "Product rule 7: excluded spans are counted once where they overlap",
@@ -66,7 +83,7 @@ def _types(raw: Any, where: str) -> tuple[str, ...]:
     return values
 
 
-_CALENDAR_KEYS = frozenset({"country", "subdiv", "otherCandidates"})
+_CALENDAR_KEYS = frozenset({"country", "subdiv", "otherCandidates", "closedPeriods"})
 _SOURCE_KEYS = frozenset({"country", "subdiv"})
 _REGULATOR_KEYS = ("name", "url", "citation")
 
@@ -83,6 +100,30 @@ def _source(raw: Any, where: str) -> Source:
     except NotImplementedError as exc:  # the `holidays` package's answer to an unknown country/subdiv
         raise ValueError(f"{where}: no holiday calendar {country!r} / {subdiv!r} ({exc})") from None
     return country, subdiv
+
+
+def _month_day(text: Any, where: str) -> tuple[int, int]:
+    try:
+        month, day = (int(part) for part in str(text).split("-"))
+        date(2024, month, day)
+    except ValueError:
+        raise ValueError(f"{where}: a closed period's ends are MM-DD, got {text!r}") from None
+    return month, day
+
+
+def _closed_periods(raw: Any, where: str) -> tuple[ClosedPeriod, ...]:
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: closedPeriods must be a list")
+    periods = []
+    for item in raw:
+        if not isinstance(item, Mapping) or set(item) != {"from", "to", "name"}:
+            raise ValueError(f"{where}: a closed period is {{from, to, name}}, got {item!r}")
+        if not str(item["name"]).strip():
+            raise ValueError(f"{where}: a closed period is {{from, to, name}}, got {item!r}")
+        periods.append(
+            ClosedPeriod(_month_day(item["from"], where), _month_day(item["to"], where), str(item["name"]))
+        )
+    return tuple(periods)
 
 
 def _calendar(raw: Mapping[str, Any], where: str) -> tuple[str | None, str | None, tuple[Source, ...]]:
@@ -114,6 +155,65 @@ def _regulator(raw: Any, where: str) -> Regulator | None:
     return Regulator(name=raw["name"], url=raw["url"], citation=raw["citation"])
 
 
+def _effective(raw: Any, where: str) -> Effective | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"from", "citation"} or not str(raw["citation"]).strip():
+        raise ValueError(f"{where}: effective is {{from, citation}}, got {raw!r}")
+    try:
+        since = date.fromisoformat(str(raw["from"]))
+    except ValueError:
+        raise ValueError(f"{where}: effective.from must be YYYY-MM-DD, got {raw['from']!r}") from None
+    return Effective(since=since, citation=str(raw["citation"]))
+
+
+def _extension(raw: Any, where: str) -> ExtensionRule | None:
+    if not raw:
+        return None
+    rule = ExtensionRule(
+        max_total=_period(raw["maxTotal"]),
+        max_count=raw.get("maxCount"),
+        citation=raw["citation"],
+        excluded_types=_types(raw.get("excludedRequestTypes"), where),
+    )
+    if rule.max_total.unit is Unit.HOURS:
+        raise ValueError(f"{where}: an extension is in days or months, not hours")
+    return rule
+
+
+def _effect(reason: str, raw: Mapping[str, Any], where: str) -> EffectRule:
+    fraud = raw.get("fraudSuspected")
+    if fraud is not None and reason != "VERIFICATION":
+        raise ValueError(f"{where}: only VERIFICATION has a fraudSuspected effect")
+    return EffectRule(
+        reason=reason,
+        effect=Effect(raw["effect"]),
+        citation=raw["citation"],
+        fraud_effect=Effect(fraud["effect"]) if fraud else None,
+        fraud_citation=fraud["citation"] if fraud else "",
+    )
+
+
+def _period_rule(raw: Mapping[str, Any], where: str) -> PeriodRule:
+    basis = raw.get("basis", STATUTE)
+    if basis not in BASES:
+        raise ValueError(f"{where}: unknown period basis {basis!r}; expected one of {', '.join(BASES)}")
+    rule = PeriodRule(
+        kind=raw["kind"],
+        period=_period(raw),
+        citation=raw["citation"],
+        request_types=_types(raw.get("requestTypes"), where),
+        basis=basis,
+    )
+    if rule.kind not in (RESPONSE, APPEAL):
+        raise ValueError(f"{where}: unknown period kind {rule.kind!r}")
+    if rule.period.unit is Unit.HOURS and rule.kind != RESPONSE:
+        raise ValueError(f"{where}: only a response period may be counted in hours")
+    if basis != STATUTE and "product decision" not in rule.citation.lower():
+        raise ValueError(f"{where}: a period that is not the law's says 'Product decision' in its citation")
+    return rule
+
+
 def _build(
     raw: Mapping[str, Any],
     code: str,
@@ -125,17 +225,13 @@ def _build(
     regulator: who to complain to is a fact of today, not part of the rules a deadline was computed under."""
     where = f"pack {raw['id']} ({code})"
     ZoneInfo(place["timezone"])  # fail at load, not at the first request in that zone
-    periods = tuple(
-        PeriodRule(
-            kind=p["kind"],
-            period=_period(p),
-            citation=p["citation"],
-            request_types=_types(p.get("requestTypes"), where),
-        )
-        for p in raw["periods"]
-    )
+    periods = tuple(_period_rule(p, where) for p in raw["periods"])
+    if not any(rule.kind == RESPONSE and not rule.request_types for rule in periods):
+        raise ValueError(f"{where}: a pack needs a RESPONSE period without requestTypes (the fallback)")
     ack = raw.get("acknowledgement")
     ext = raw.get("extension")
+    if ack and Unit(ack["unit"]) is Unit.HOURS:
+        raise ValueError(f"{where}: an acknowledgement period is in days, not hours")
     roll = raw["roll"]
     if roll["rule"] not in ROLL_RULES:
         raise ValueError(f"{where}: unknown roll rule {roll['rule']!r}")
@@ -143,6 +239,10 @@ def _build(
     if set(effects) - set(_REASONS):
         raise ValueError(f"{where}: unknown event effect reasons {sorted(set(effects) - set(_REASONS))}")
     country, subdiv, others = _calendar(place["calendar"], where)
+    closed = _closed_periods(place["calendar"].get("closedPeriods") or [], where)
+    appeal_extension = _extension(raw.get("appealExtension"), where)
+    if appeal_extension is not None and not any(rule.kind == APPEAL for rule in periods):
+        raise ValueError(f"{where}: an appealExtension needs an APPEAL period")
     regulator = _regulator(place.get("regulator", raw.get("regulator")), where) or fallback_regulator
     return PolicyPack(
         id=raw["id"],
@@ -155,13 +255,7 @@ def _build(
         calendar_subdiv=subdiv,
         periods=periods,
         roll=RollRule(rule=roll["rule"], citation=roll["citation"]),
-        effects=tuple(
-            EffectRule(
-                reason=reason, effect=Effect(effects[reason]["effect"]), citation=effects[reason]["citation"]
-            )
-            for reason in _REASONS
-            if reason in effects
-        ),
+        effects=tuple(_effect(reason, effects[reason], where) for reason in _REASONS if reason in effects),
         acknowledgement=(
             AckRule(
                 period=_period(ack),
@@ -171,19 +265,13 @@ def _build(
             if ack
             else None
         ),
-        extension=(
-            ExtensionRule(
-                max_total=_period(ext["maxTotal"]),
-                max_count=ext.get("maxCount"),
-                citation=ext["citation"],
-                excluded_types=_types(ext.get("excludedRequestTypes"), where),
-            )
-            if ext
-            else None
-        ),
+        extension=_extension(ext, where),
         rule_citations={**DEFAULT_RULE_CITATIONS, **raw.get("ruleCitations", {})},
         regulator=regulator,
         calendar_others=others,
+        calendar_closed=closed,
+        effective=_effective(place.get("effective", raw.get("effective")), where),
+        appeal_extension=appeal_extension,
     )
 
 
@@ -249,3 +337,13 @@ class UnknownPackVersion(LookupError):
 
 def list_packs() -> list[PolicyPack]:
     return list(_registry().values())
+
+
+def check_in_force(pack: PolicyPack, received_at: datetime, timezone: str | None = None) -> None:
+    """Raise `LawNotInForce` if the request was received (local date, in the pack's or the given zone)
+    before the law's effective date."""
+    if pack.effective is None:
+        return
+    received_on = require_aware(received_at, "received_at").astimezone(zone(timezone or pack.timezone)).date()
+    if not pack.in_force_on(received_on):
+        raise LawNotInForce(pack.law, pack.jurisdiction, pack.effective.since, received_on)

@@ -120,6 +120,7 @@ TYPE_WORDS: dict[str, str] = {
     "OBJECTION": "Objection",
     "OPT_OUT_SALE": "Opt out of sale/sharing",
     "LIMIT_SENSITIVE": "Limit use of sensitive data",
+    "WITHDRAW_CONSENT": "Withdraw consent",
 }
 
 CHANNEL_WORDS: dict[str, str] = {

@@ -57,8 +57,9 @@ def request_create(
     """`may_decide_authority`: the caller holds the officer scope, so `authority.status` may be a decision."""
     now = now or timezone.now()
     try:
-        clocks.get_pack(jurisdiction)
-    except clocks.UnknownJurisdiction as exc:
+        pack = clocks.get_pack(jurisdiction)
+        clocks.check_in_force(pack, intake_received_at, org.timezone_override or None)
+    except (clocks.UnknownJurisdiction, clocks.LawNotInForce) as exc:
         raise ValidationFailed.field("jurisdiction", str(exc)) from None
     if intake_received_at > now + CLOCK_SKEW:
         raise ValidationFailed.field("intakeSource.receivedAt", "May not lie in the future.")

@@ -273,10 +273,14 @@ def request_verification_request(
     request_id: str,
     actor: str,
     method: str = "",
+    fraud_suspected: bool = False,
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
+    """`fraud_suspected`: the request cannot be authenticated and fraud is suspected; the pack decides
+    whether that suspends the clock (it does under Utah's law, and under no other pack today)."""
+
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.verification_status = VerificationStatus.REQUESTED
         dsr.verification_method = method
@@ -291,7 +295,8 @@ def request_verification_request(
                 "verification_received_at",
             ],
             clock_event=clocks.EventKind.VERIFICATION_REQUESTED,
-            data={"method": method},
+            clock_data={"fraudSuspected": True} if fraud_suspected else {},
+            data={"method": method, **({"fraudSuspected": True} if fraud_suspected else {})},
         )
 
     return request_action(

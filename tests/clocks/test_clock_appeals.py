@@ -129,6 +129,7 @@ def test_the_appeal_segment_and_explanation() -> None:
         "decidedAt": None,
         "outcome": None,
         "answeredLate": None,
+        "extensions": [],
     }
     assert {"kind": "APPEAL", "requestType": None, "dueDate": "2026-07-03"} in data["deadlines"]
     assert open_.clock_block()["deadlineKind"] == "APPEAL"

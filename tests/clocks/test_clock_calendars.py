@@ -38,6 +38,7 @@ def test_the_ccpa_calendar_has_two_candidates() -> None:
         "country": "US",
         "subdiv": None,
         "otherCandidates": [{"country": "US", "subdiv": "CA"}],
+        "closedPeriods": [],
     }
     assert (
         "both" in pack.rule_citations["businessDays"]

@@ -98,6 +98,7 @@ def test_explanation_has_the_contract_keys_and_shapes() -> None:
             "unit": "CALENDAR_MONTHS",
             "citation": get_pack("GB").period_rule("ACCESS").citation,
             "extendable": True,
+            "basis": "STATUTE",
         }
     ]
     assert data["holidaysCounted"] == []

@@ -238,6 +238,7 @@ def test_segments_by_type_when_periods_differ() -> None:
             "unit": "CALENDAR_DAYS",
             "citation": pack.period_rule("ACCESS").citation,
             "extendable": True,
+            "basis": "STATUTE",
         },
         {
             "requestType": "OPT_OUT_SALE",
@@ -245,6 +246,7 @@ def test_segments_by_type_when_periods_differ() -> None:
             "unit": "BUSINESS_DAYS",
             "citation": pack.period_rule("OPT_OUT_SALE").citation,
             "extendable": False,
+            "basis": "STATUTE",
         },
     ]
     assert data["period"] == {"amount": 15, "unit": "BUSINESS_DAYS"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+import clocks.packs
 from clocks import (
     Effect,
     EventKind,
@@ -26,20 +28,32 @@ DOC_CODES = {
     "GB", "GB-WLS", "GB-SCT", "GB-NIR", "EU", *EU_MEMBERS,
     "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OR", "US-UT", "BR", "CA", "CA-QC", "CH", "AU",
 }  # fmt: skip
+# Issue 12: the US states through 2028, the EEA-EFTA states, the world regimes and the Australian states.
+ISSUE_12_CODES = {
+    "US-NJ", "US-TN", "US-IN", "US-MD", "US-MN", "US-KY", "US-IA", "US-NE", "US-NH", "US-DE", "US-MT",
+    "US-RI", "US-FL", "US-OK", "US-LA", "US-AL", "US-VT", "US-NV",
+    "NO", "IS", "LI",
+    "KR", "NZ", "ZA", "TH", "TR", "AR", "MX", "SG", "JP", "IN", "VN", "ID", "PH", "SA", "IL", "CN",
+    "CA-AB", "CA-BC", "TW",
+    "AU-ACT", "AU-NSW", "AU-NT", "AU-QLD", "AU-SA", "AU-TAS", "AU-VIC", "AU-WA",
+}  # fmt: skip
 
 
 def test_listing_covers_every_code_of_the_doc_once_sorted() -> None:
     codes = jurisdiction_codes()
     assert len(EU_MEMBERS) == 27
-    assert set(codes) == DOC_CODES
+    assert set(codes) == DOC_CODES | ISSUE_12_CODES
     assert list(codes) == sorted(codes)
     packs = list_packs()
     assert [p.jurisdiction for p in packs] == list(codes)
     assert all(isinstance(p, PolicyPack) for p in packs)
     # Packs whose rules or citations changed carry a new version (the old file is archived).
     versions = {p.id: p.version for p in packs}
-    assert {i for i, v in versions.items() if v != "2026.1"} == {"ccpa", "tdpsa", "ctdpa"}
-    assert versions["ccpa"] == versions["tdpsa"] == versions["ctdpa"] == "2026.2"
+    changed = {"ccpa", "tdpsa", "ctdpa", "eu-gdpr", "ocpa", "ucpa", "cpa", "au-app12"}
+    assert {i for i, v in versions.items() if v != "2026.1"} == changed
+    assert {versions[i] for i in changed} == {"2026.2"}
+    for pack_id in changed:  # and the version each replaced is kept
+        assert (Path(clocks.packs.__file__).parent / "archive" / f"{pack_id}@2026.1.json").is_file()
 
 
 @pytest.mark.parametrize(
@@ -155,14 +169,9 @@ def test_appeals_are_one_more_period_kind() -> None:
     assert appeals["US-CT"] == Period(60, Unit.CALENDAR_DAYS)
     assert appeals["US-OR"] == Period(45, Unit.CALENDAR_DAYS)
     assert appeals["US-TX"] == Period(60, Unit.CALENDAR_DAYS)
-    # Utah grants no appeal; CCPA has none.
-    assert {code for code, period in appeals.items() if period} == {
-        "US-VA",
-        "US-CO",
-        "US-CT",
-        "US-OR",
-        "US-TX",
-    }
+    # Utah grants no appeal; the CCPA has none; nor have the GDPRs (a complaint goes to the regulator).
+    assert {code for code, period in appeals.items() if period} >= {"US-VA", "US-CO", "US-CT", "US-OR", "US-TX"}
+    assert appeals["US-UT"] is appeals["US-CA"] is appeals["GB"] is appeals["DE"] is None
     assert get_pack("US-VA").period_for("ACCESS", kind="APPEAL").amount == 60
 
 
@@ -181,14 +190,18 @@ def test_as_dict_is_camel_case_metadata() -> None:
     assert set(data) == {
         "id", "version", "law", "citation", "jurisdiction", "timezone", "calendar",
         "periods", "acknowledgement", "extension", "roll", "eventEffects", "regulator",
+        "effective", "appeal",
     }  # fmt: skip
-    assert data["calendar"] == {"country": "GB", "subdiv": "SCT", "otherCandidates": []}
+    assert data["calendar"] == {
+        "country": "GB", "subdiv": "SCT", "otherCandidates": [], "closedPeriods": [],
+    }  # fmt: skip
     assert data["regulator"]["url"] == "https://ico.org.uk"
     assert data["periods"][0] == {
         "kind": "RESPONSE",
         "requestTypes": ["*"],
         "amount": 1,
         "unit": "CALENDAR_MONTHS",
+        "basis": "STATUTE",
         "citation": data["periods"][0]["citation"],
     }
     assert data["extension"]["maxTotal"] == {"amount": 2, "unit": "CALENDAR_MONTHS"}

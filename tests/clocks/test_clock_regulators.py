@@ -53,9 +53,9 @@ def test_the_regulator_of(code: str, name_has: str) -> None:
 
 def test_member_states_have_their_own_authority() -> None:
     eu_codes = [c for c in jurisdiction_codes() if get_pack(c).id == "eu-gdpr"]
-    assert len(eu_codes) == 28
+    assert len(eu_codes) == 31  # EU, the 27 member states, and Norway, Iceland and Liechtenstein (EEA)
     names = {get_pack(c).regulator.name for c in eu_codes}
-    assert len(names) == 28  # each member state (and EU alone) names a different authority
+    assert len(names) == 31  # each state (and EU alone) names a different authority
 
 
 def test_a_regulator_must_be_complete_and_https() -> None:

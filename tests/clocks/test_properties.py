@@ -183,6 +183,9 @@ def test_where_the_pack_does_not_roll_the_earlier_candidate_is_kept(code, day, a
         period = pack.period_for(request_type)
         if period.unit is Unit.BUSINESS_DAYS:
             candidates.append(calendar.add_business_days(anchor, period.amount)[0])
+        elif period.unit is Unit.HOURS:
+            later = received + timedelta(hours=period.amount)
+            candidates.append(later.astimezone(zone(pack.timezone)).date())
         else:
             assert period.unit is Unit.CALENDAR_DAYS
             candidates.append(anchor + timedelta(days=period.amount))

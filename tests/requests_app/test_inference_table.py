@@ -18,6 +18,7 @@ RESTRICTION = "RESTRICTION"
 OBJECTION = "OBJECTION"
 OPT_OUT_SALE = "OPT_OUT_SALE"
 LIMIT_SENSITIVE = "LIMIT_SENSITIVE"
+WITHDRAW_CONSENT = "WITHDRAW_CONSENT"
 
 # (language, text, expected types)
 ROWS: list[tuple[str, str, set[str]]] = [
@@ -233,7 +234,7 @@ ROWS: list[tuple[str, str, set[str]]] = [
         "Sie haben meine Daten trotz meines Antrags vom 2. Mai noch nicht gelöscht.",
         {ERASURE},
     ),
-    ("de", "Ich widerrufe meine Einwilligung und bitte um Datenübertragbarkeit.", {PORTABILITY, OBJECTION}),
+    ("de", "Ich widerrufe meine Einwilligung und bitte um Datenübertragbarkeit.", {PORTABILITY, WITHDRAW_CONSENT}),
     (
         "de",
         "Bitte tragen Sie mich aus Ihrem Newsletter aus und geben Sie meine Daten nicht an Dritte weiter.",
@@ -316,7 +317,7 @@ ROWS: list[tuple[str, str, set[str]]] = [
     (
         "pt",
         "Revogo meu consentimento e me oponho ao tratamento dos meus dados para fins de marketing.",
-        {OBJECTION},
+        {OBJECTION, WITHDRAW_CONSENT},
     ),
     (
         "pt",

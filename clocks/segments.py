@@ -41,6 +41,8 @@ def how_counted(period: Period, engine: Engine) -> str:
         return "the same date in the later month, or its last day; the day of receipt is day one"
     if period.unit is Unit.CALENDAR_DAYS:
         return "the day of receipt is not counted"
+    if period.unit is Unit.HOURS:
+        return "from the instant of receipt; due on the local date the last hour ends"
     return f"{engine.calendar.rule_text()}; the day of receipt is not counted"
 
 
@@ -115,6 +117,8 @@ class _Narrator:
         return "; discarded once the clock restarts"
 
     def _effect_citation(self, record: PauseRecord) -> str:
+        if record.citation:
+            return record.citation
         rule = self.pack.effect_rule(record.reason)
         return rule.citation if rule else self.pack.citation
 
@@ -336,6 +340,12 @@ def appeal_segment(engine: Engine, now: datetime, due: date) -> Segment | None:
     decided = appeal.decided_at
     asof = engine.local_date(decided if decided is not None else now)
     received = _d(appeal.received_on)
+    for applied in appeal.extensions:
+        reason = f" ({applied.reason})" if applied.reason else ""
+        how += (
+            f"; extended on {_d(engine.local_date(applied.granted_at))} by "
+            f"{Period(applied.amount, applied.unit)}{reason}, counted from the appeal's receipt"
+        )
     if decided is None:
         note = f"appeal received {received}: {period} to decide, due {_d(due)} ({how})"
         if asof > due:
@@ -352,4 +362,7 @@ def appeal_segment(engine: Engine, now: datetime, due: date) -> Segment | None:
         else:
             note += "on time"
     days = max((asof - appeal.received_on).days, 0)
-    return Segment("RUNNING", appeal.received_at, decided, days, note, appeal.rule.citation)
+    rule = appeal.rule.citation
+    if appeal.extensions and engine.pack.appeal_extension is not None:
+        rule = f"{rule}; {engine.pack.appeal_extension.citation}"
+    return Segment("RUNNING", appeal.received_at, decided, days, note, rule)
