@@ -36,6 +36,19 @@ def holiday_table(country: str, subdiv: str | None, year: int) -> Mapping[date, 
     return MappingProxyType(dict(table.items()))
 
 
+_SAT_SUN = frozenset({5, 6})
+
+
+@cache
+def week_table(country: str, subdiv: str | None, year: int) -> tuple[frozenset[int], frozenset[date]]:
+    """The calendar's weekend (Friday and Saturday in Saudi Arabia and Israel) and the weekend days it
+    makes working days in `year` (China's and Vietnam's swapped days around long holidays)."""
+    table = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    weekend = frozenset(getattr(table, "weekend", _SAT_SUN))
+    workdays = frozenset(d for d in getattr(table, "weekend_workdays", ()) if d.year == year)
+    return weekend, workdays
+
+
 def source_label(country: str, subdiv: str | None) -> str:
     """How a candidate calendar is named in explanations: "US", "US-CA", "GB-ENG"."""
     return f"{country}-{subdiv}" if subdiv else country
@@ -132,15 +145,22 @@ class Calendar:
             return None
         return CountedHoliday(day, observing[0][1], ", ".join(label for label, _ in observing))
 
+    def is_weekend(self, day: date) -> bool:
+        """A weekly rest day of the main calendar, unless the calendar makes it a working day that year."""
+        if self.country is None:
+            return day.weekday() >= 5
+        weekend, workdays = week_table(self.country, self.subdiv, day.year)
+        return day.weekday() in weekend and day not in workdays
+
     def is_working_day(self, day: date) -> bool:
-        if day.weekday() >= 5:
+        if self.is_weekend(day):
             return False
         return self.holiday(day) is None
 
     def describe(self, day: date) -> str:
         """Why `day` is not a working day, in words ("Saturday", "May Day (GB-ENG)")."""
         name = self.holiday(day)
-        weekend = day.weekday() >= 5
+        weekend = self.is_weekend(day)
         if name and weekend:
             return f"{name} ({self.label}), a {_WEEKDAY_NAMES[day.weekday()]}"
         if name:
@@ -190,7 +210,7 @@ class Calendar:
         remaining = count
         while remaining:
             day += _ONE_DAY
-            if day.weekday() >= 5:
+            if self.is_weekend(day):
                 continue
             if self.holiday(day) is not None:
                 skipped.append(day)

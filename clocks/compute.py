@@ -59,7 +59,7 @@ class _Sources:
             self.cite(engine.pack.roll.citation)
             if adjustment.relied_upon:
                 for day in days_between(span.end, due):
-                    if day.weekday() < 5 and cal.holiday(day) is not None:
+                    if not cal.is_weekend(day) and cal.holiday(day) is not None:
                         self.relied[day] = cal.describe(day)
         other = engine.other_reading(due)
         if other is not None:

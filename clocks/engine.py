@@ -43,13 +43,11 @@ UNIT_RULE = {
     Unit.BUSINESS_DAYS: "businessDays",
     Unit.HOURS: "hours",
 }
-# What each roll rule treats as closed on the final day (besides a holiday of the pack's calendar).
+# The weekdays a roll rule names as closed on the final day (besides a public holiday); the other rules
+# close the calendar's own weekend (Friday and Saturday in Saudi Arabia and Israel).
 _ROLL_CLOSED_WEEKDAYS = {
-    "NEXT_WORKING_DAY": (5, 6),
-    "NEXT_BUSINESS_DAY_IF_HOLIDAY": (5, 6),
     "NEXT_DAY_NOT_SUNDAY_OR_HOLIDAY": (6,),
     "NEXT_DAY_NOT_SATURDAY_OR_HOLIDAY": (5, 6),
-    "NONE": (5, 6),
 }
 WHAT_IS_AWAITED = {
     "VERIFICATION": "identity information",
@@ -259,10 +257,12 @@ class Engine:
         """Apply the pack's roll rule once, to a final date."""
         rule = self.pack.roll.rule
         cal = self.calendar
-        closed_weekdays = _ROLL_CLOSED_WEEKDAYS[rule]
+        named = _ROLL_CLOSED_WEEKDAYS.get(rule)
 
         def closed(d: date) -> bool:
-            return d.weekday() in closed_weekdays or cal.holiday(d) is not None
+            if named is None:
+                return not cal.is_working_day(d)
+            return d.weekday() in named or cal.holiday(d) is not None
 
         if not closed(day):
             return day, None

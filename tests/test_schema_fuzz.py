@@ -26,6 +26,8 @@ RULES_NO_SCHEMA_CAN_STATE = [
     (r"occurredAt", r"May not be before the latest timeline entry \(.*\)\."),
     (r"receivedAt", r"When this system recorded the request may not be before intakeSource\.receivedAt\."),
     (r"cursor", r"Not a cursor this API returned\."),
+    # Whether a law applies depends on when the request was received, another field of the same body.
+    (r"jurisdiction", r"Law not yet in force: .*"),
     # Whether a webhook URL may be used depends on where its host resolves and on the installation's
     # network policy. (Its syntax belongs in the schema: see core.serializers.WebhookUrlField.)
     (r"url", r"The host .* (does not resolve: .*|has no address)\."),

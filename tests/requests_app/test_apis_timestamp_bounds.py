@@ -72,8 +72,12 @@ def test_authority_verified_at_is_bounded_too(officer, intake):
     assert_refused_on(officer.post("/v1/requests", body), "authority.verifiedAt")
 
 
-def test_the_bounds_themselves_are_accepted(officer, intake):
+def test_the_lower_bound_is_read_and_then_judged_by_the_law(officer, intake):
+    """1900-01-01 is a timestamp the API reads; no privacy law in a pack applied then, so the request is
+    refused on its jurisdiction (law not yet in force), never on the timestamp itself."""
     response = officer.post("/v1/requests", intake(receivedAt="1900-01-01T00:00:00Z"))
 
-    assert response.status_code == 202, response.content
-    assert response.json()["data"]["request"]["intakeSource"]["receivedAt"] == "1900-01-01T00:00:00+00:00"
+    assert response.status_code == 400
+    details = response.json()["error"]["details"]
+    assert [d["field"] for d in details] == ["jurisdiction"]
+    assert "not yet in force" in details[0]["message"]

@@ -234,7 +234,11 @@ ROWS: list[tuple[str, str, set[str]]] = [
         "Sie haben meine Daten trotz meines Antrags vom 2. Mai noch nicht gelöscht.",
         {ERASURE},
     ),
-    ("de", "Ich widerrufe meine Einwilligung und bitte um Datenübertragbarkeit.", {PORTABILITY, WITHDRAW_CONSENT}),
+    (
+        "de",
+        "Ich widerrufe meine Einwilligung und bitte um Datenübertragbarkeit.",
+        {PORTABILITY, WITHDRAW_CONSENT},
+    ),
     (
         "de",
         "Bitte tragen Sie mich aus Ihrem Newsletter aus und geben Sie meine Daten nicht an Dritte weiter.",

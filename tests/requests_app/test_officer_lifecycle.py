@@ -320,7 +320,14 @@ def test_the_us_laws_with_an_appeal_are_the_ones_the_packs_say():
     assert not {"GB", "DE", "US-CA", "US-UT", "BR", "CA"} & set(APPEAL_PACKS)
 
 
-@pytest.mark.parametrize("jurisdiction", APPEAL_PACKS)
+# Laws already in force: the end-to-end run receives its request ten days ago. (Those in force later have
+# their appeals walked through with the clock set after their start: test_worked_examples_us_states_api.)
+APPEAL_PACKS_IN_FORCE = [
+    code for code in APPEAL_PACKS if clocks.get_pack(code).in_force_on(date.today() - timedelta(days=11))
+]
+
+
+@pytest.mark.parametrize("jurisdiction", APPEAL_PACKS_IN_FORCE)
 def test_an_appeal_runs_its_own_clock_end_to_end(officer, intake_clerk, make_request, jurisdiction):
     pack = clocks.get_pack(jurisdiction)
     request = make_request(jurisdiction=jurisdiction, receivedAt=days_ago(10))
