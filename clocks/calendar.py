@@ -9,7 +9,7 @@ only some candidates is counted as a business day, and reported as such (`partia
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -37,6 +37,7 @@ def holiday_table(country: str, subdiv: str | None, year: int) -> Mapping[date, 
 
 
 _SAT_SUN = frozenset({5, 6})
+_PLAIN_WEEK: tuple[frozenset[int], frozenset[date]] = (_SAT_SUN, frozenset())
 
 
 @cache
@@ -106,6 +107,10 @@ class Calendar:
     others: tuple[Source, ...] = ()
     # Spans of the year that are never working days, whatever the holiday calendars say.
     closed: tuple[ClosedPeriod, ...] = ()
+    # year -> (weekend weekdays, weekend days made working days): read on every day a count passes.
+    _weeks: dict[int, tuple[frozenset[int], frozenset[date]]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -147,10 +152,12 @@ class Calendar:
 
     def is_weekend(self, day: date) -> bool:
         """A weekly rest day of the main calendar, unless the calendar makes it a working day that year."""
-        if self.country is None:
-            return day.weekday() >= 5
-        weekend, workdays = week_table(self.country, self.subdiv, day.year)
-        return day.weekday() in weekend and day not in workdays
+        week = self._weeks.get(day.year)
+        if week is None:
+            week = _PLAIN_WEEK if self.country is None else week_table(self.country, self.subdiv, day.year)
+            self._weeks[day.year] = week
+        weekend, workdays = week
+        return day.weekday() in weekend and not (workdays and day in workdays)
 
     def is_working_day(self, day: date) -> bool:
         if self.is_weekend(day):

@@ -261,17 +261,15 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
         response_stopped_at=stopped_at,
         response_answered_late=response_late,
         segments_by_type=MappingProxyType(ordered if differ else {}),
-        type_periods=tuple(
-            TypePeriod(
-                t,
-                pack.period_for(t),
-                pack.period_rule(t).citation,
-                pack.is_extendable_type(t),
-                pack.period_rule(t).basis,
-            )
-            for t in types
-        ),
+        type_periods=tuple(_type_period(pack, t) for t in types),
         holidays_counted=tuple((h.day, h.name, h.observed_by) for _, h in sorted(sources.counted.items())),
+    )
+
+
+def _type_period(pack: PolicyPack, request_type: str) -> TypePeriod:
+    rule = pack.period_rule(request_type)
+    return TypePeriod(
+        request_type, rule.period, rule.citation, pack.is_extendable_type(request_type), rule.basis
     )
 
 

@@ -11,6 +11,7 @@ Events are replayed in a canonical order, so the caller's ordering never changes
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -153,6 +154,7 @@ class Engine:
     _floor: tuple[date, date] | None = None  # (anchor, floor_due) memo
     # (asof, anchor, number of exclusions) -> clipped exclusion spans: worked out once per reading.
     _spans: dict[tuple[date, date, int], list[tuple[date, date, PauseRecord]]] = field(default_factory=dict)
+    _prefixes: dict[tuple[date, date, int], tuple[list[date], list[int]] | None] = field(default_factory=dict)
     acknowledged_at: datetime | None = None
     appeal: AppealRecord | None = None
 
@@ -196,18 +198,43 @@ class Engine:
         ended by that day (what an officer saw "so far" when the clock resumed)."""
         if not self.exclusions:
             return 0
-        total = 0
-        covered_to: date | None = None
-        for start, end, record in self.exclusion_intervals(asof, anchor):
-            if through is not None and (record.received_on is None or record.received_on > through):
-                continue
-            if covered_to is not None and start <= covered_to:
-                start = covered_to + ONE_DAY
-            if end >= start:
-                total += (end - start).days + 1
-            if covered_to is None or end > covered_to:
-                covered_to = end
-        return total
+        if through is None:  # the hot path (every due date while replaying): one pass, nothing built
+            total = 0
+            covered_to: date | None = None
+            for record in self.exclusions:
+                start = record.requested_on if record.requested_on > anchor else anchor
+                end = record.received_on if record.received_on is not None else max(asof, record.requested_on)
+                if covered_to is not None and start <= covered_to:
+                    start = covered_to + ONE_DAY
+                if end >= start:
+                    total += (end - start).days + 1
+                if covered_to is None or end > covered_to:
+                    covered_to = end
+            return total
+        spans = self.exclusion_intervals(asof, anchor)
+        if self.open_exclusions == 0:
+            prefix = self._prefix_totals(asof, anchor, spans)
+            if prefix is not None:
+                # Pauses answered in order: those ended by `through` are a prefix of the spans.
+                received, totals = prefix
+                return totals[bisect_right(received, through)]
+        ended = [span for span in spans if span[2].received_on is not None and span[2].received_on <= through]
+        return _union_days(ended)
+
+    def _prefix_totals(
+        self, asof: date, anchor: date, spans: list[tuple[date, date, PauseRecord]]
+    ) -> tuple[list[date], list[int]] | None:
+        """For spans whose pauses ended in order: their end dates and the excluded days of each prefix."""
+        key = (asof, anchor, len(self.exclusions))
+        if key in self._prefixes:
+            return self._prefixes[key]
+        received = [span[2].received_on for span in spans]
+        prefix: tuple[list[date], list[int]] | None = None
+        if all(day is not None for day in received) and all(a <= b for a, b in pairwise(received)):  # type: ignore[operator]
+            totals = [_union_days(spans[:i]) for i in range(len(spans) + 1)]
+            prefix = ([day for day in received if day is not None], totals)
+        self._prefixes[key] = prefix
+        return prefix
 
     # ---- deadlines ----------------------------------------------------------------------------
 
@@ -217,6 +244,8 @@ class Engine:
 
     def due_instant(self, request_type: str, anchor: date, excluded: int) -> datetime | None:
         """The exact end of a period in hours (+ excluded days), or None for a period counted in days."""
+        if not self.pack.counts_hours:
+            return None
         period = self.pack.period_for(request_type)
         if period.unit is not Unit.HOURS:
             return None
@@ -229,7 +258,7 @@ class Engine:
     def unrolled(self, request_type: str, anchor: date, excluded: int, extension: Totals) -> Span:
         """anchor + the type's period (+ extension), then + excluded days; not yet rolled."""
         period = self.pack.period_for(request_type)
-        if period.unit is Unit.HOURS:
+        if self.pack.counts_hours and period.unit is Unit.HOURS:
             end = self.local_date(self.anchor_instant(anchor) + timedelta(hours=period.amount))
             if extension != NOTHING and self.pack.is_extendable_type(request_type):
                 end = add_span(
@@ -611,6 +640,20 @@ class Engine:
         return (limit - current).days, Unit.CALENDAR_DAYS
 
 
+def _union_days(spans: Sequence[tuple[date, date, PauseRecord]]) -> int:
+    """How many days the spans (in start order) cover, each day once."""
+    total = 0
+    covered_to: date | None = None
+    for start, end, _ in spans:
+        if covered_to is not None and start <= covered_to:
+            start = covered_to + ONE_DAY
+        if end >= start:
+            total += (end - start).days + 1
+        if covered_to is None or end > covered_to:
+            covered_to = end
+    return total
+
+
 def _quick_key(event: ClockEvent) -> tuple[datetime, int]:
     return (event.occurred_at, KIND_ORDER[event.kind])
 
@@ -670,7 +713,9 @@ def build_engine(
     # Same instant and kind: only then does the (costly) canonical form of `data` decide the order.
     if any(_quick_key(a) == _quick_key(b) for a, b in pairwise(ordered)):
         ordered = sorted(events, key=ClockEvent.sort_key)
-    return engine, _appeal_extensions_last(ordered)
+    if pack.appeal_extension is not None:
+        ordered = _appeal_extensions_last(ordered)
+    return engine, ordered
 
 
 def _appeal_extensions_last(ordered: list[ClockEvent]) -> list[ClockEvent]:

@@ -184,6 +184,9 @@ class PolicyPack:
     _period_index: Mapping[tuple[str, str], PeriodRule] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
     )
+    # Whether any period is counted in hours (the engine then looks for an exact due instant).
+    counts_hours: bool = field(init=False, repr=False, compare=False, hash=False, default=False)
+    _calendar: Calendar | None = field(init=False, repr=False, compare=False, hash=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule_citations", MappingProxyType(dict(self.rule_citations)))
@@ -198,6 +201,7 @@ class PolicyPack:
                 if chosen is not None:
                     index[(kind, request_type)] = chosen
         object.__setattr__(self, "_period_index", MappingProxyType(index))
+        object.__setattr__(self, "counts_hours", any(r.period.unit is Unit.HOURS for r in self.periods))
 
     @property
     def calendar_label(self) -> str:
@@ -209,14 +213,18 @@ class PolicyPack:
 
     @property
     def calendar(self) -> Calendar:
-        """The pack's business-day and roll calendar (every candidate calendar, rule 4)."""
-        return get_calendar(
-            self.calendar_country,
-            self.calendar_subdiv,
-            self.calendar_label,
-            self.calendar_others,
-            self.calendar_closed,
-        )
+        """The pack's business-day and roll calendar (every candidate calendar, rule 4); built once."""
+        calendar = self._calendar
+        if calendar is None:
+            calendar = get_calendar(
+                self.calendar_country,
+                self.calendar_subdiv,
+                self.calendar_label,
+                self.calendar_others,
+                self.calendar_closed,
+            )
+            object.__setattr__(self, "_calendar", calendar)
+        return calendar
 
     def effect_rule(self, reason: str) -> EffectRule | None:
         for rule in self.effects:
@@ -229,9 +237,13 @@ class PolicyPack:
 
     def applied_effect(self, kind: EventKind, data: Mapping[str, Any]) -> tuple[Effect, str]:
         """The effect of a pause event carrying `data`, and the citation it rests on."""
-        reason = _REASON_OF_KIND.get(EventKind(kind))
+        reason = _REASON_OF_KIND.get(kind)
         rule = self.effect_rule(reason) if reason else None
-        return rule.applied(data) if rule else (Effect.NONE, "")
+        if rule is None:
+            return Effect.NONE, ""
+        if rule.fraud_effect is None:
+            return rule.effect, rule.citation
+        return rule.applied(data)
 
     def meaningful_event_kinds(self) -> frozenset[EventKind]:
         fraud = {"fraudSuspected": True}

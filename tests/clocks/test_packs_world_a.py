@@ -328,3 +328,68 @@ def test_in_first_day_in_force_30_days_saturday_kept() -> None:
 def test_in_thirty_days() -> None:
     """Received Tue 2027-06-01. 30 days -> Thu 2027-07-01 -> due 2027-07-01."""
     assert due("IN", "2027-06-01", types=("ERASURE",)) == d("2027-07-01")
+
+
+def test_nz_extension_is_counted_in_working_days_and_capped_by_the_product() -> None:
+    """Privacy Act 2020 s.48 sets no maximum; the product lets an officer record up to 20 more working days.
+
+    Received Mon 2026-11-02. 20 working days (s.44): Nov 3-6 (4), 9-13 (9), 16-20 (14), 23-27 (19),
+    Mon Nov 30 (20) -> due 2026-11-30. Extended on 2026-11-20 by 10 working days, counted from the
+    receipt (product rule 6): Dec 1-4 (24), 7-11 (29), Mon Dec 14 (30) -> 2026-12-14. The full 20 would
+    be 40 working days: Dec 15-18 (34), 21-24 (38), then the close-down 25 Dec - 15 Jan and the weekend
+    of 16-17 Jan, Mon Jan 18 (39), Tue Jan 19 (40) -> 2027-01-19. More than 20 is refused."""
+    from clocks import check_extension
+
+    tz = zone("Pacific/Auckland")
+    received = datetime(2026, 11, 2, 10, tzinfo=tz)
+    granted = datetime(2026, 11, 20, 10, tzinfo=tz)
+    pack = get_pack("NZ")
+
+    def extended(amount: int):
+        event = ClockEvent(
+            EventKind.EXTENSION,
+            granted,
+            {"amount": amount, "unit": "BUSINESS_DAYS", "reason": "large quantity"},
+        )
+        return compute(pack, received_at=received, request_types=["ACCESS"], events=[event], now=granted)
+
+    assert compute(
+        pack, received_at=received, request_types=["ACCESS"], events=[], now=granted
+    ).due_date == date(2026, 11, 30)
+    assert extended(10).due_date == date(2026, 12, 14)
+    assert extended(20).due_date == date(2027, 1, 19)
+    too_long = check_extension(
+        pack,
+        received_at=received,
+        request_types=["ACCESS"],
+        events=[],
+        at=granted,
+        amount=21,
+        unit="BUSINESS_DAYS",
+    )
+    assert not too_long.allowed and "Product decision" in too_long.reason
+
+
+def test_cn_counts_the_weekend_days_china_makes_working_days() -> None:
+    """China moves working days onto weekends around its long holidays; a business-day count follows the
+    official calendar (the `holidays` package's weekend workdays).
+
+    Received Mon 2025-09-22; 15 working days (product decision). Sep 23-26 (4), Sun Sep 28, a working
+    day (5), Sep 29-30 (7); Oct 1-8 National Day and Mid-Autumn holidays; Oct 9-10 (9), Sat Oct 11, a
+    working day (10); Oct 13-17 (15) -> due 2025-10-17. Counting only Monday to Friday would give 10-21."""
+    tz = zone("Asia/Shanghai")
+    received = datetime(2025, 9, 22, 10, tzinfo=tz)
+    result = compute(get_pack("CN"), received_at=received, request_types=["ACCESS"], events=[], now=received)
+    assert result.due_date == date(2025, 10, 17)
+    assert get_pack("CN").calendar.is_working_day(date(2025, 9, 28))
+    assert not get_pack("CN").calendar.is_working_day(date(2025, 10, 1))
+
+
+def test_saudi_and_israeli_weekends_are_friday_and_saturday() -> None:
+    """Neither pack moves its last day (no cited rule), but the explanation's later arguable date must
+    follow the local weekend: Friday and Saturday, with Sunday a working day."""
+    for code in ("SA", "IL"):
+        calendar = get_pack(code).calendar
+        assert not calendar.is_working_day(date(2026, 3, 6))  # a Friday
+        assert not calendar.is_working_day(date(2026, 3, 7))  # a Saturday
+        assert calendar.is_working_day(date(2026, 3, 8)) or calendar.holiday(date(2026, 3, 8))  # a Sunday
