@@ -281,6 +281,14 @@ class RequestorForm(ActionForm):
 
 class VerificationRequestForm(ActionForm):
     method = forms.CharField(required=False, max_length=100, help_text="e.g. ID document, account login.")
+    fraud_suspected = forms.BooleanField(
+        required=False,
+        label="Fraud suspected",
+        help_text=(
+            "The request cannot be authenticated and fraud is suspected. Under Utah's law the response "
+            "period is suspended until the identity information arrives; under other laws this changes nothing."
+        ),
+    )
     notes = _notes()
 
 
@@ -384,7 +392,8 @@ ACTIONS: dict[str, ActionSpec] = {
             "Request identity verification",
             VerificationRequestForm,
             services.request_verification_request,
-            "Ask for identity information. Under UK GDPR the clock waits and restarts when it arrives.",
+            "Ask for identity information. Under UK GDPR the clock waits and restarts when it arrives; "
+            "under Utah's law a suspected fraud suspends it.",
         ),
         ActionSpec(
             "verification.receive",
@@ -440,7 +449,8 @@ ACTIONS: dict[str, ActionSpec] = {
             "Extend deadline",
             ExtendForm,
             services.request_extend,
-            "Extend the deadline as the law allows. A reason is required; it is sent with the notice.",
+            "Extend the deadline as the law allows (on an open appeal, the appeal's, where the law allows). "
+            "A reason is required; it is sent with the notice.",
         ),
         ActionSpec(
             "close",

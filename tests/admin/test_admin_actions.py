@@ -342,3 +342,47 @@ def test_it_writes_the_times_in_a_service_error_as_local_times(officer_client, n
     assert error.startswith("May not be before the latest timeline entry")
     assert format_when(dsr.intake_received_at, zone) in error
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", error)
+
+
+def test_a_suspected_fraud_recorded_in_the_admin_suspends_utahs_clock_as_the_api_does(
+    officer_client, new_request
+):
+    """Utah Code §13-61-203(2)(d): the days from asking to now (both included) stop counting while the
+    identity is awaited; the same form without the box changes nothing."""
+    suspected, plain = (
+        new_request(jurisdiction="US-UT", days_ago=3),
+        new_request(jurisdiction="US-UT", days_ago=3),
+    )
+    before = suspected.clock_due_date
+
+    for request, box in ((suspected, {"fraud_suspected": "on"}), (plain, {})):
+        response = officer_client.post(act_url(request, "verification.request"), {"method": "ID", **box})
+        assert response.status_code == 302, response.content
+
+    suspected.refresh_from_db()
+    plain.refresh_from_db()
+    assert plain.clock_due_date == before
+    assert suspected.clock_due_date == before + timedelta(days=1)  # today, excluded so far
+    entry = TimelineEntry.objects.get(request=suspected, action="verification.request")
+    assert entry.data["clock"] == {"fraudSuspected": True}
+
+
+def test_an_open_colorado_appeal_is_extended_from_the_admin(officer_client, officer, new_request):
+    request = new_request(jurisdiction="US-CO", days_ago=20)
+    rid = request.pk
+    assert officer.post(f"/v1/requests/{rid}/refusals", {"reason": "unverified"}).status_code == 202
+    assert (
+        officer.post(f"/v1/requests/{rid}/appeals", {"receivedAt": timezone.now().isoformat()}).status_code
+        == 202
+    )
+    request.refresh_from_db()
+    before = request.clock_due_date
+
+    response = officer_client.post(
+        act_url(request, "extend"), {"reason": "The appeal needs a second review."}
+    )
+
+    assert response.status_code == 302, response.content
+    request.refresh_from_db()
+    assert request.status == "APPEALED"
+    assert request.clock_due_date == before + timedelta(days=60)
