@@ -285,8 +285,9 @@ class VerificationRequestForm(ActionForm):
         required=False,
         label="Fraud suspected",
         help_text=(
-            "The request cannot be authenticated and fraud is suspected. Under Utah's law the response "
-            "period is suspended until the identity information arrives; under other laws this changes nothing."
+            "The request cannot be authenticated and fraud is suspected. Under Utah's law the "
+            "response period is suspended until the identity information arrives; under other laws this "
+            "changes nothing."
         ),
     )
     notes = _notes()
