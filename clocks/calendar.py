@@ -82,6 +82,15 @@ class ClosedPeriod:
         }
 
 
+class _Year(NamedTuple):
+    """One calendar year as a count reads it."""
+
+    weekend: frozenset[int]  # weekday numbers of the weekly rest days
+    workdays: frozenset[date]  # weekend days the calendar makes working days
+    closed: frozenset[date]  # days that `holiday` names: holidays of every candidate, closed periods
+    partial: Mapping[date, CountedHoliday]  # holidays of only some candidates
+
+
 class CountedHoliday(NamedTuple):
     """A holiday of only some candidate calendars, counted as a business day."""
 
@@ -107,10 +116,8 @@ class Calendar:
     others: tuple[Source, ...] = ()
     # Spans of the year that are never working days, whatever the holiday calendars say.
     closed: tuple[ClosedPeriod, ...] = ()
-    # year -> (weekend weekdays, weekend days made working days): read on every day a count passes.
-    _weeks: dict[int, tuple[frozenset[int], frozenset[date]]] = field(
-        default_factory=dict, repr=False, compare=False, hash=False
-    )
+    # year -> what a count asks of every day it passes, worked out once per year (`_year`).
+    _years: dict[int, _Year] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -150,19 +157,35 @@ class Calendar:
             return None
         return CountedHoliday(day, observing[0][1], ", ".join(label for label, _ in observing))
 
+    def _year(self, year: int) -> _Year:
+        table = self._years.get(year)
+        if table is None:
+            if self.country is None:
+                weekend, workdays = _PLAIN_WEEK
+            else:
+                weekend, workdays = week_table(self.country, self.subdiv, year)
+            candidates: set[date] = set()
+            for country, subdiv in self.sources:
+                candidates.update(holiday_table(country, subdiv, year))
+            if self.closed:
+                first = date(year, 1, 1)
+                length = (date(year + 1, 1, 1) - first).days
+                candidates.update(first + timedelta(days=i) for i in range(length))
+            closed = frozenset(day for day in candidates if self.holiday(day) is not None)
+            partial = {day: p for day in candidates if (p := self.partial_holiday(day)) is not None}
+            table = self._years[year] = _Year(weekend, workdays, closed, MappingProxyType(partial))
+        return table
+
     def is_weekend(self, day: date) -> bool:
         """A weekly rest day of the main calendar, unless the calendar makes it a working day that year."""
-        week = self._weeks.get(day.year)
-        if week is None:
-            week = _PLAIN_WEEK if self.country is None else week_table(self.country, self.subdiv, day.year)
-            self._weeks[day.year] = week
-        weekend, workdays = week
+        weekend, workdays, _, _ = self._year(day.year)
         return day.weekday() in weekend and not (workdays and day in workdays)
 
     def is_working_day(self, day: date) -> bool:
-        if self.is_weekend(day):
+        weekend, workdays, closed, _ = self._year(day.year)
+        if day.weekday() in weekend and not (workdays and day in workdays):
             return False
-        return self.holiday(day) is None
+        return day not in closed
 
     def describe(self, day: date) -> str:
         """Why `day` is not a working day, in words ("Saturday", "May Day (GB-ENG)")."""
@@ -215,16 +238,22 @@ class Calendar:
         skipped: list[date] = []
         counted: list[CountedHoliday] = []
         remaining = count
+        year = start.year
+        weekend, workdays, closed, partial = self._year(year)
         while remaining:
             day += _ONE_DAY
-            if self.is_weekend(day):
+            if day.year != year:
+                year = day.year
+                weekend, workdays, closed, partial = self._year(year)
+            if day.weekday() in weekend and not (workdays and day in workdays):
                 continue
-            if self.holiday(day) is not None:
+            if day in closed:
                 skipped.append(day)
                 continue
-            partial = self.partial_holiday(day)
-            if partial is not None:
-                counted.append(partial)
+            if partial:
+                counted_anyway = partial.get(day)
+                if counted_anyway is not None:
+                    counted.append(counted_anyway)
             remaining -= 1
         return Span(day, tuple(skipped), tuple(counted))
 
