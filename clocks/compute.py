@@ -44,16 +44,20 @@ class _Sources:
     adjustments: dict[Adjustment, None] = field(default_factory=dict)
 
     def cite(self, *citations: str) -> None:
-        self.citations.update(dict.fromkeys(citations))
+        cited = self.citations
+        for citation in citations:
+            cited[citation] = None
 
     def span(self, engine: Engine, span: Span, due: date, adjustment: Adjustment | None) -> None:
         """Record the holidays a count skipped or counted anyway, the roll that moved (or did not move)
         its final date, and the later date a regional reading of the final date would give."""
         cal = engine.calendar
-        for day in span.skipped:
-            self.relied[day] = cal.describe(day)
-        for holiday in span.counted:
-            self.counted[holiday.day] = holiday
+        if span.skipped:
+            for day in span.skipped:
+                self.relied[day] = cal.describe(day)
+        if span.counted:
+            for holiday in span.counted:
+                self.counted[holiday.day] = holiday
         if adjustment is not None:
             self.adjustments[adjustment] = None
             self.cite(engine.pack.roll.citation)
@@ -61,10 +65,11 @@ class _Sources:
                 for day in days_between(span.end, due):
                     if not cal.is_weekend(day) and cal.holiday(day) is not None:
                         self.relied[day] = cal.describe(day)
-        other = engine.other_reading(due)
-        if other is not None:
-            self.adjustments[other] = None
-            self.cite(engine.pack.roll.citation)
+        if engine.regional:
+            other = engine.other_reading(due)
+            if other is not None:
+                self.adjustments[other] = None
+                self.cite(engine.pack.roll.citation)
 
 
 def _overlapping(engine: Engine, asof: date, anchor: date) -> bool:
@@ -134,7 +139,7 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
         base_due = engine.unrolled(primary, anchor, 0, NOTHING).end
     response_due = response[primary]
     # A period in hours ends at an instant (unless a roll moved its last day); any other at the day's end.
-    instant = engine.due_instant(primary, anchor, excluded)
+    instant = engine.due_instant(primary, anchor, excluded) if pack.counts_hours else None
     exact = instant is not None and response_due == ends[primary]
     response_due_at = instant if exact and instant is not None else end_of_day(response_due, tz)
 
@@ -153,7 +158,8 @@ def _result(engine: Engine, now: datetime, at_risk_days: int) -> ClockResult:
             sources.cite(ack.citation, pack.rule_citations[UNIT_RULE[ack.period.unit]])
     if len(set(response.values())) > 1:
         sources.cite(pack.rule_citations["multipleTypes"])
-    _cite_rules(engine, sources, asof, anchor, excluded)
+    if engine.pauses or engine.extensions or engine.rejected or engine.appeal is not None:
+        _cite_rules(engine, sources, asof, anchor, excluded)
 
     if stopped_at is not None:
         state = ClockState.STOPPED

@@ -152,11 +152,14 @@ class Engine:
     stopped_at: datetime | None = None
     stop_reason: str = ""
     _floor: tuple[date, date] | None = None  # (anchor, floor_due) memo
-    # (asof, anchor, number of exclusions) -> clipped exclusion spans: worked out once per reading.
-    _spans: dict[tuple[date, date, int], list[tuple[date, date, PauseRecord]]] = field(default_factory=dict)
-    _prefixes: dict[tuple[date, date, int], tuple[list[date], list[int]] | None] = field(default_factory=dict)
     acknowledged_at: datetime | None = None
     appeal: AppealRecord | None = None
+    # The pack rolls and its calendar has candidates that may close a day the pack keeps (AU's states).
+    regional: bool = False
+    # Memos for requests with exclusions, made on first use (most requests never need them), keyed by
+    # (asof, anchor, number of exclusions): the clipped spans, and the excluded days of each prefix.
+    _spans: dict[tuple[date, date, int], list[tuple[date, date, PauseRecord]]] | None = None
+    _prefixes: dict[tuple[date, date, int], tuple[list[date], list[int]] | None] | None = None
 
     # ---- time helpers -------------------------------------------------------------------------
 
@@ -180,6 +183,8 @@ class Engine:
         Already in start order: pauses are recorded in event order, so request dates never decrease.
         """
         key = (asof, anchor, len(self.exclusions))
+        if self._spans is None:
+            self._spans = {}
         spans = self._spans.get(key)
         if spans is None:
             spans = []
@@ -226,6 +231,8 @@ class Engine:
     ) -> tuple[list[date], list[int]] | None:
         """For spans whose pauses ended in order: their end dates and the excluded days of each prefix."""
         key = (asof, anchor, len(self.exclusions))
+        if self._prefixes is None:
+            self._prefixes = {}
         if key in self._prefixes:
             return self._prefixes[key]
         received = [span[2].received_on for span in spans]
@@ -705,6 +712,7 @@ def build_engine(
         anchor=anchor,
         anchor_at=start_of_day(anchor, tz),
         first_anchor=anchor,
+        regional=pack.roll.rule != "NONE" and bool(pack.calendar.others),
     )
     for event in events:
         if not isinstance(event, ClockEvent):
