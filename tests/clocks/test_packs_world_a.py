@@ -45,9 +45,9 @@ def d(text: str) -> date:
 PACKS = [
     ("KR", "kr-pipa", "Asia/Seoul", "2011-09-30"),
     ("NZ", "nz-privacy-2020", "Pacific/Auckland", "2020-12-01"),
-    ("ZA", "za-popia", "Africa/Johannesburg", "2021-07-01"),
+    ("ZA", "za-popia", "Africa/Johannesburg", "2020-07-01"),
     ("ID", "id-pdp", "Asia/Jakarta", "2024-10-17"),
-    ("JP", "jp-appi", "Asia/Tokyo", "2022-04-01"),
+    ("JP", "jp-appi", "Asia/Tokyo", "2005-04-01"),
     ("CN", "cn-pipl", "Asia/Shanghai", "2021-11-01"),
     ("TH", "th-pdpa", "Asia/Bangkok", "2022-06-01"),
     ("TR", "tr-kvkk", "Europe/Istanbul", "2016-04-07"),

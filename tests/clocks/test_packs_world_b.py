@@ -27,7 +27,7 @@ PACKS = {
     "SG": ("sg-pdpa", "Asia/Singapore", ("SG", None), "2014-07-02"),
     "PH": ("ph-dpa", "Asia/Manila", ("PH", None), "2016-09-09"),
     "SA": ("sa-pdpl", "Asia/Riyadh", ("SA", None), "2023-09-14"),
-    "IL": ("il-ppl", "Asia/Jerusalem", ("IL", None), "2025-08-14"),
+    "IL": ("il-ppl", "Asia/Jerusalem", ("IL", None), "1981-01-01"),
     "CA-AB": ("ab-pipa", "America/Edmonton", ("CA", "AB"), "2004-01-01"),
     "CA-BC": ("bc-pipa", "America/Vancouver", ("CA", "BC"), "2004-01-01"),
     "TW": ("tw-pdpa", "Asia/Taipei", ("TW", None), "2012-10-01"),
