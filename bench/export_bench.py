@@ -499,7 +499,7 @@ def child_stages(spec: dict[str, Any]) -> dict[str, Any]:
             return len(data)
 
         def flush(self) -> None:
-            pass
+            """Nothing is buffered: the bench discards what the writer writes."""
 
     org = Org.objects.get(pk=spec["org"])
     (mapping,) = mappings_for(org, ["bench"])

@@ -227,8 +227,7 @@ class SubstrateAdmin(OrgScopedAdmin):
         return registered.substrate
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # Nothing left to save: the form's `substrate_register` wrote the mapping and `enabled` already.
-        pass
+        """Nothing left to save: the form's `substrate_register` wrote the mapping and `enabled` already."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass  # no relations: the form never saved an instance of its own
