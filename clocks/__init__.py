@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from clocks.compute import check_extension, compute, extension_available
 from clocks.packs import UnknownPackVersion, check_in_force, get_pack, jurisdiction_codes, list_packs
-from clocks.policy import PeriodRule, PolicyPack, Regulator
+from clocks.policy import (
+    MESSAGE_KINDS,
+    NOTICE_ELEMENTS,
+    Notice,
+    PeriodRule,
+    PolicyPack,
+    Regulator,
+    VerificationPolicy,
+)
 from clocks.result import ClockResult
 from clocks.types import (
     REQUEST_TYPES,
@@ -33,6 +41,8 @@ from clocks.types import (
 )
 
 __all__ = [
+    "MESSAGE_KINDS",
+    "NOTICE_ELEMENTS",
     "REQUEST_TYPES",
     "Adjustment",
     "ClockEvent",
@@ -45,6 +55,7 @@ __all__ = [
     "ExtensionApplied",
     "ExtensionCheck",
     "LawNotInForce",
+    "Notice",
     "Pause",
     "PauseReason",
     "Period",
@@ -57,6 +68,7 @@ __all__ = [
     "Unit",
     "UnknownJurisdiction",
     "UnknownPackVersion",
+    "VerificationPolicy",
     "check_extension",
     "check_in_force",
     "compute",

@@ -3,11 +3,14 @@
 A pack holds the periods (RESPONSE per request type, and APPEAL where the law grants one), the
 acknowledgement, extension, roll and pause rules with their citations, the holiday calendar (with any
 further candidate calendars, legal-clocks.md §1 rule 4) and the regulator a requestor may complain to.
+
+It also holds what the law says the data subject must be told (the legal minimum of each kind of message,
+as named elements) and which request types need identity verification.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -35,6 +38,32 @@ ROLL_RULES = (
 STATUTE = "STATUTE"
 PRODUCT_DECISION = "PRODUCT_DECISION"
 BASES = (STATUTE, PRODUCT_DECISION)
+
+# The elements a message to the data subject may be required to carry (the legal minimum of a kind).
+NOTICE_ELEMENTS: tuple[str, ...] = (
+    "reasons",  # the reasons for (justification of) the decision
+    "regulator",  # the right to complain to the named regulator
+    "judicialRemedy",  # the right to a judicial remedy
+    "appealInstructions",  # how to appeal
+    "appealDeadline",  # by when to appeal
+    "newDueDate",  # the new due date
+    "verificationProcess",  # how identity will be verified
+    "expectedBy",  # when to expect the answer
+)
+
+# The kinds of message sent to the data subject (api-contract.md, Correspondence).
+MESSAGE_KINDS: tuple[str, ...] = (
+    "ACKNOWLEDGEMENT",
+    "VERIFICATION_CODE",
+    "VERIFICATION_LINK",
+    "CLARIFICATION",
+    "EXTENSION",
+    "REFUSAL",
+    "CLOSURE",
+    "DELIVERY_READY",
+    "APPEAL_DECISION",
+    "CUSTOM",
+)
 
 _REASON_OF_KIND: Mapping[EventKind, str] = MappingProxyType(
     {
@@ -154,6 +183,35 @@ class Regulator:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """The legal minimum of one kind of message to the data subject: the elements it must carry."""
+
+    kind: str  # one of MESSAGE_KINDS
+    elements: tuple[str, ...]  # each one of NOTICE_ELEMENTS
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "elements": list(self.elements), "citation": self.citation}
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """Which request types need no identity verification, and when an unverified request may be denied."""
+
+    not_required_for: tuple[str, ...]
+    # Days from receipt after which a request still unverified may be denied (CCPA: 45); None: no such day.
+    deny_after_days: int | None
+    citation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "notRequiredFor": list(self.not_required_for),
+            "denyAfterDays": self.deny_after_days,
+            "citation": self.citation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyPack:
     id: str
     version: str
@@ -179,6 +237,11 @@ class PolicyPack:
     effective: Effective | None = None
     # Extension of an appeal's period (Colorado, Minnesota: +60 days with notice).
     appeal_extension: ExtensionRule | None = None
+    # What each kind of message to the data subject must contain (kind -> Notice), the judicial remedy a
+    # message names where the law requires one, and which request types need identity verification.
+    notices: Mapping[str, Notice] = field(default_factory=dict, compare=False, hash=False)
+    judicial_remedy: str | None = None
+    verification_policy: VerificationPolicy | None = None
 
     # Lookup tables derived from `periods`, built once: the engine asks for them on every call.
     _period_index: Mapping[tuple[str, str], PeriodRule] = field(
@@ -190,6 +253,7 @@ class PolicyPack:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule_citations", MappingProxyType(dict(self.rule_citations)))
+        object.__setattr__(self, "notices", MappingProxyType(dict(self.notices)))
         index: dict[tuple[str, str], PeriodRule] = {}
         for kind in {rule.kind for rule in self.periods}:
             fallback = next((r for r in self.periods if r.kind == kind and not r.request_types), None)
@@ -303,6 +367,22 @@ class PolicyPack:
     def statutory(self) -> bool:
         """Whether every period of the pack comes from the law (not a product decision)."""
         return all(rule.statutory for rule in self.periods)
+
+    def required_elements(self, kind: str) -> tuple[str, ...]:
+        """The elements a message of `kind` must carry under this law (empty if the law names none)."""
+        notice = self.notices.get(kind)
+        return notice.elements if notice is not None else ()
+
+    def verification_required(self, request_types: Sequence[str]) -> bool:
+        """Whether a request of these types needs identity verification: yes unless every one of them is
+        exempt (CCPA opt-out and limit requests), and yes when the pack has no verification policy or no
+        types are given."""
+        if isinstance(request_types, str):
+            raise TypeError("request_types is a sequence of request types, not one string")
+        policy = self.verification_policy
+        if policy is None or not request_types:
+            return True
+        return not all(request_type in policy.not_required_for for request_type in request_types)
 
     def acknowledges(self, request_type: str) -> bool:
         return self.acknowledgement is not None and request_type in self.acknowledgement.request_types

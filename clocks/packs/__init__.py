@@ -7,6 +7,11 @@ Per jurisdiction code (the `"jurisdictions"` map) a file gives the time zone, th
 where member states differ, the regulator; a pack-level `"regulator"` serves every code without its own.
 A calendar may name further candidate calendars (`"otherCandidates"`): a business day is then skipped
 only if every candidate observes a holiday on it (legal-clocks.md §1 rule 4).
+
+A file's `"subject"` block says what each kind of message to the data subject must contain (its legal
+minimum, as named elements), the judicial remedy such a message names, and which request types need
+identity verification. Who must be told what is a fact of today: an archived version takes it from the
+current pack of the same id.
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from clocks.calendar import ClosedPeriod, Source, holiday_table
 from clocks.policy import (
     APPEAL,
     BASES,
+    MESSAGE_KINDS,
+    NOTICE_ELEMENTS,
     RESPONSE,
     ROLL_RULES,
     STATUTE,
@@ -31,10 +38,12 @@ from clocks.policy import (
     Effective,
     EffectRule,
     ExtensionRule,
+    Notice,
     PeriodRule,
     PolicyPack,
     Regulator,
     RollRule,
+    VerificationPolicy,
 )
 from clocks.types import (
     REQUEST_TYPES,
@@ -214,15 +223,123 @@ def _period_rule(raw: Mapping[str, Any], where: str) -> PeriodRule:
     return rule
 
 
+_SUBJECT_KEYS = frozenset({"notices", "judicialRemedy", "verification"})
+_NOTICE_KEYS = frozenset({"elements", "citation"})
+_VERIFICATION_KEYS = frozenset({"notRequiredFor", "denyAfterDays", "citation"})
+_APPEAL_ELEMENTS = frozenset({"appealInstructions", "appealDeadline"})
+
+
+class _Subject(NamedTuple):
+    """A pack's "subject" block, parsed: what the data subject must be told, and verification."""
+
+    notices: Mapping[str, Notice]
+    judicial_remedy: str | None
+    verification: VerificationPolicy | None
+
+    @classmethod
+    def of(cls, pack: PolicyPack) -> _Subject:
+        return cls(pack.notices, pack.judicial_remedy, pack.verification_policy)
+
+
+_NO_SUBJECT = _Subject(MappingProxyType({}), None, None)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _notice(kind: Any, raw: Any, where: str) -> Notice:
+    if kind not in MESSAGE_KINDS:
+        raise ValueError(
+            f"{where}: unknown message kind {kind!r}; expected one of {', '.join(MESSAGE_KINDS)}"
+        )
+    if not isinstance(raw, Mapping) or set(raw) != _NOTICE_KEYS:
+        raise ValueError(f"{where}: the {kind} notice is {{elements, citation}}, got {raw!r}")
+    elements = raw["elements"]
+    if not isinstance(elements, list) or not elements:
+        raise ValueError(f"{where}: the {kind} notice needs a non-empty list of elements")
+    unknown = [e for e in elements if e not in NOTICE_ELEMENTS]
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown {kind} notice elements {unknown}; "
+            f"expected some of {', '.join(NOTICE_ELEMENTS)}"
+        )
+    if len(set(elements)) != len(elements):
+        raise ValueError(f"{where}: the {kind} notice repeats an element")
+    if not _text(raw["citation"]):
+        raise ValueError(f"{where}: the {kind} notice needs a citation")
+    return Notice(kind=kind, elements=tuple(elements), citation=raw["citation"])
+
+
+def _verification(raw: Any, where: str) -> VerificationPolicy | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != _VERIFICATION_KEYS:
+        raise ValueError(f"{where}: verification is {{notRequiredFor, denyAfterDays, citation}}, got {raw!r}")
+    if not isinstance(raw["notRequiredFor"], list):
+        raise ValueError(f"{where}: verification.notRequiredFor must be a list of request types")
+    days = raw["denyAfterDays"]
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days <= 0):
+        raise ValueError(
+            f"{where}: verification.denyAfterDays must be a positive integer or null, got {days!r}"
+        )
+    if not _text(raw["citation"]):
+        raise ValueError(f"{where}: verification needs a citation")
+    return VerificationPolicy(
+        not_required_for=_types(raw["notRequiredFor"], f"{where}: verification.notRequiredFor"),
+        deny_after_days=days,
+        citation=raw["citation"],
+    )
+
+
+def _subject(
+    raw: Any, where: str, *, regulator: Regulator | None, periods: tuple[PeriodRule, ...]
+) -> _Subject:
+    """The "subject" block, checked against the pack: a `regulator` element needs a regulator, a
+    `judicialRemedy` element a judicialRemedy text, an appeal element (or an APPEAL_DECISION notice) an
+    APPEAL period."""
+    if raw is None:
+        return _NO_SUBJECT
+    if not isinstance(raw, Mapping) or set(raw) - _SUBJECT_KEYS:
+        raise ValueError(f"{where}: subject takes {sorted(_SUBJECT_KEYS)}, got {raw!r}")
+    notices_raw = raw.get("notices") or {}
+    if not isinstance(notices_raw, Mapping):
+        raise ValueError(f"{where}: subject.notices maps a message kind to {{elements, citation}}")
+    notices = {kind: _notice(kind, value, where) for kind, value in notices_raw.items()}
+    remedy = raw.get("judicialRemedy")
+    if remedy is not None and not _text(remedy):
+        raise ValueError(f"{where}: subject.judicialRemedy must be a non-empty string or null")
+    has_appeal = any(rule.kind == APPEAL for rule in periods)
+    for notice in notices.values():
+        if "regulator" in notice.elements and regulator is None:
+            raise ValueError(f"{where}: the {notice.kind} notice names the regulator, but the pack has none")
+        if "judicialRemedy" in notice.elements and remedy is None:
+            raise ValueError(
+                f"{where}: the {notice.kind} notice names a judicial remedy: give judicialRemedy"
+            )
+        if not has_appeal and (_APPEAL_ELEMENTS & set(notice.elements) or notice.kind == "APPEAL_DECISION"):
+            raise ValueError(
+                f"{where}: the {notice.kind} notice is about an appeal, but the pack has no APPEAL period"
+            )
+    return _Subject(
+        notices=MappingProxyType(notices),
+        judicial_remedy=remedy,
+        verification=_verification(raw.get("verification"), where),
+    )
+
+
 def _build(
     raw: Mapping[str, Any],
     code: str,
     place: Mapping[str, Any],
     *,
     fallback_regulator: Regulator | None = None,
+    current_subject: _Subject | None = None,
 ) -> PolicyPack:
     """One PolicyPack for `code`. `fallback_regulator` serves archived files written before packs named a
-    regulator: who to complain to is a fact of today, not part of the rules a deadline was computed under."""
+    regulator: who to complain to is a fact of today, not part of the rules a deadline was computed under.
+    Likewise `current_subject` (the current pack's "subject" data) replaces an archived file's own: what the
+    data subject must be told, and whose identity must be verified, is the law of today."""
     where = f"pack {raw['id']} ({code})"
     ZoneInfo(place["timezone"])  # fail at load, not at the first request in that zone
     periods = tuple(_period_rule(p, where) for p in raw["periods"])
@@ -244,6 +361,10 @@ def _build(
     if appeal_extension is not None and not any(rule.kind == APPEAL for rule in periods):
         raise ValueError(f"{where}: an appealExtension needs an APPEAL period")
     regulator = _regulator(place.get("regulator", raw.get("regulator")), where) or fallback_regulator
+    if current_subject is not None:
+        subject = current_subject
+    else:
+        subject = _subject(raw.get("subject"), where, regulator=regulator, periods=periods)
     return PolicyPack(
         id=raw["id"],
         version=raw["version"],
@@ -272,6 +393,9 @@ def _build(
         calendar_closed=closed,
         effective=_effective(place.get("effective", raw.get("effective")), where),
         appeal_extension=appeal_extension,
+        notices=subject.notices,
+        judicial_remedy=subject.judicial_remedy,
+        verification_policy=subject.verification,
     )
 
 
@@ -314,8 +438,15 @@ def _archived(code: str, pack_id: str, version: str) -> PolicyPack:
     if raw is None or code not in raw.get("jurisdictions", {}):
         raise UnknownPackVersion(code, pack_id, version)
     current = _registry().get(code)
-    fallback = current.regulator if current is not None and current.id == pack_id else None
-    return _build(raw, code, raw["jurisdictions"][code], fallback_regulator=fallback)
+    if current is None or current.id != pack_id:
+        return _build(raw, code, raw["jurisdictions"][code])
+    return _build(
+        raw,
+        code,
+        raw["jurisdictions"][code],
+        fallback_regulator=current.regulator,
+        current_subject=_Subject.of(current),
+    )
 
 
 def _archived_raw(pack_id: str, version: str) -> Mapping[str, Any] | None:
