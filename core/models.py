@@ -23,6 +23,16 @@ class Org(models.Model):
     timezone_override = models.CharField(
         max_length=64, blank=True, help_text="IANA zone that replaces the policy pack's zone for this org."
     )
+    # Correspondence with data subjects (correspondence/): the locale a message falls back to, whether a
+    # lifecycle action tells the subject by default (`notify`), and the window to appeal a decision that
+    # refusal letters state where the law grants an appeal (a product setting: the laws say "reasonable").
+    default_locale = models.CharField(max_length=35, default="en")
+    notify_subject = models.BooleanField(
+        default=True, help_text="Lifecycle actions send the subject the matching message unless told not to."
+    )
+    appeal_window_days = models.PositiveSmallIntegerField(
+        default=60, help_text="How long, in days, refusal letters give the subject to appeal."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

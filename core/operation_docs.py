@@ -213,8 +213,62 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "requests_verification_receive_create": _lifecycle(
         "Record the identity information received",
-        "Record that the identity information asked for arrived. The status is kept; a paused clock "
-        "resumes as the policy pack says.",
+        "Record that the identity information asked for arrived. Optional `method` (`MANUAL`, "
+        "`KNOWN_FACTS`, `ACCOUNT_LOGIN`, `DOCUMENT`) and `checked` (`[{kind, matched}]`: what was compared, "
+        "never a document or the values) go on the timeline entry; a pending verification challenge is "
+        "cancelled. The status is kept; a paused clock resumes as the policy pack says.",
+    ),
+    "requests_verification_challenges_create": OperationDoc(
+        summary="Send the subject a verification code or link",
+        description=(
+            "Runs the `verification/request` step and e-mails the subject a one-time secret: `EMAIL_CODE` "
+            "(6 digits, valid 15 minutes, answered with `POST /v1/subject/verify`) or `EMAIL_LINK` (a "
+            "`/s/verify/{token}` link, valid 72 hours, confirmed on its page; one reminder after 24 hours). "
+            "The policy pack decides what the step does to the clock (UK GDPR: the period runs from the "
+            "subject's answer; CCPA: nothing). When identity information is already awaited (an earlier "
+            "challenge expired or was locked), the step is not run again — the clock does not move twice — "
+            "and the transition is `verification.challenge`.\n\n"
+            "`destination` defaults to the request's e-mail address (the requestor's, else the contact); any "
+            "other address needs `destinationReason`, which the timeline keeps. `locale` picks the message's "
+            "language. Only a masked address is ever shown; the secret is kept as a keyed hash, never "
+            "shown.\n\n"
+            "Answers 202 with the lifecycle envelope and the `challenge` `{id, method, destinationMasked, "
+            "expiresAt, attemptsLeft, status}`."
+        ),
+        tag="Identity verification",
+        conflicts=("invalid_transition",),
+        conflict_note=(
+            "the request is not open, or its types need no identity verification under its pack (CCPA "
+            "opt-out and limit requests) (`invalid_transition`); a challenge is already pending (`conflict`)"
+        ),
+    ),
+    "requests_verification_challenges_resend": OperationDoc(
+        summary="Send a verification challenge again",
+        description=(
+            "A new code or link for a pending challenge, valid for its full lifetime again; the previous one "
+            "stops working at once. At most 3 sends per challenge (the first included) and one a minute: "
+            "429 `rate_limited` with `Retry-After` otherwise. Wrong codes already entered still count. The "
+            "clock is not affected; the timeline records the resend."
+        ),
+        tag="Identity verification",
+        conflicts=("invalid_transition",),
+        conflict_note=(
+            "the challenge is no longer pending (verified, expired, locked or cancelled) or the request is "
+            "not open (`invalid_transition`)"
+        ),
+    ),
+    "subject_verify": OperationDoc(
+        summary="Verify the subject's identity with a code or a link",
+        description=(
+            "No key: the data subject's answer to a challenge, `{challengeId, code}` for a code (ASCII "
+            "digits; spaces and hyphens are ignored) or `{token}` for a link. A right answer runs the "
+            "`verification/receive` step once, as `subject:<challengeId>` (concurrent right answers verify "
+            "once), and answers `{verified: true, requestRef, orgName}`. A wrong, expired, locked, used, "
+            "cancelled, unknown or another organisation's challenge answers 401 with one identical body; "
+            "five wrong codes lock a challenge. Malformed input (not six ASCII digits, a missing field) is a "
+            "400. Rate-limited per client address; takes no `Idempotency-Key`."
+        ),
+        tag="Subject portal",
     ),
     "requests_authority_request_create": _lifecycle(
         "Ask the agent for proof of authority",
@@ -408,6 +462,22 @@ OPERATIONS: dict[str, OperationDoc] = {
         ),
         tag="Exports",
     ),
+    "subject_deliveries_download": OperationDoc(
+        summary="Download a bundle delivered to the data subject",
+        description=(
+            "No key: the data subject's own download, with the `token` of the portal link "
+            "(`/s/d/{deliveryId}?t=<token>`) that the DELIVERY_READY message gave them. Streams the bundle "
+            "exactly as the export download does (`Content-Length`, `ETag`, `Repr-Digest`, "
+            "`Cache-Control: no-store`); the first download moves the job from READY to DELIVERED with "
+            '`downloadedBy: "subject"`. With step-up on (`DSAR_DELIVERY_STEP_UP=email`), a call without '
+            "`code` e-mails a 6-digit code to the subject (202 `{codeSent: true}`; at most one a minute, "
+            "valid 15 minutes, each replacing the one before) and the download needs it; five wrong codes "
+            "revoke the link. An unknown, wrong, revoked or expired link answers 401 with one identical body."
+        ),
+        tag="Subject portal",
+        conflicts=("invalid_transition",),
+        conflict_note="the bundle is no longer in storage (`invalid_transition`)",
+    ),
     "substrates_list": OperationDoc(
         summary="List substrates",
         description=(
@@ -436,5 +506,67 @@ OPERATIONS: dict[str, OperationDoc] = {
             "the values `jurisdiction` accepts."
         ),
         tag="Policy packs",
+    ),
+    # --- correspondence with the subject (correspondence/) ---------------------------------------------
+    "message_templates_list": OperationDoc(
+        summary="List message templates",
+        description=(
+            "The organisation's current templates, then the built-in ones: for `pack` (ids "
+            "`builtin:<pack>:<kind>:<locale>`), or without it the texts every pack shares "
+            "(`builtin:*:<kind>:<locale>`). Filters `kind`, `pack`, `locale` compose."
+        ),
+        tag="Correspondence",
+    ),
+    "message_templates_create": OperationDoc(
+        summary="Save a message template",
+        description=(
+            "A template for one kind, pack (or every pack, without `pack`) and locale (a BCP 47 tag of a "
+            "known language: `fr`, `fr-CA`, `pt-BR`). Saving again for the same kind, pack and locale makes "
+            "the next version; messages keep the version they were written from. Templates run in a sandbox: "
+            "only the listed variables as plain names, the `if` tag and a few formatting filters. A "
+            "forbidden tag or filter (`load`, `include`, `extends`, `safe`, ...), attribute walking, an "
+            "unknown variable, a line break in `subject`, a bad locale, or a legal element the pack "
+            "requires in this kind of message and the template does not show: 400, naming the field and "
+            "the rule."
+        ),
+        tag="Correspondence",
+    ),
+    "message_templates_preview": OperationDoc(
+        summary="Preview a message template",
+        description=(
+            "Renders a template (the organisation's or a built-in one) against a request of the organisation "
+            "(`requestId`) or a sample one under the template's pack, with its legal checklist: one "
+            "`{rule, ok}` per element the pack requires in this kind of message. Changes nothing."
+        ),
+        tag="Correspondence",
+    ),
+    "requests_messages_list": OperationDoc(
+        summary="List a request's messages to the subject",
+        description=(
+            "Oldest first, `limit` per page (1-200, default 50) and `nextCursor` while there are more. Each "
+            "message gives its status (`QUEUED`, `SENT`, `FAILED` with the reason, `SUPPRESSED` when the "
+            "request has no e-mail address), the address masked, and the text as sent with any one-time "
+            "code or link masked."
+        ),
+        tag="Correspondence",
+    ),
+    "requests_messages_create": OperationDoc(
+        summary="Write to the subject",
+        description=(
+            "An officer's own message (kind `CUSTOM`) to the request's e-mail address, on a request in any "
+            "status. It is queued with its timeline entry and event (`message.queued`) and sent by the "
+            "background worker; the answer is the lifecycle envelope plus `message`."
+        ),
+        tag="Correspondence",
+    ),
+    "requests_messages_resend": OperationDoc(
+        summary="Send a message again",
+        description=(
+            "Queues a copy of a message (same subject and text, same address), e.g. after it failed for "
+            "good. A message that carried a one-time code or link cannot be copied (the secret is gone): "
+            "409 `conflict` — resend the verification challenge instead. A message never sent "
+            "(`SUPPRESSED`) is 409 too."
+        ),
+        tag="Correspondence",
     ),
 }

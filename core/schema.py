@@ -328,6 +328,12 @@ _ID_LINKS: dict[tuple[str, str, str], dict[str, dict[str, str]]] = {
     ("/v1/webhook-endpoints", "post", "201"): {
         "webhook_endpoints_delete": {"endpoint_id": "$response.body#/data/endpoint/id"},
     },
+    ("/v1/requests/{request_id}/verification/challenges", "post", "202"): {
+        "requests_verification_challenges_resend": {
+            "request_id": "$request.path.request_id",
+            "challenge_id": "$response.body#/data/challenge/id",
+        },
+    },
     ("/v1/requests/{request_id}/notifications", "get", "200"): {
         "requests_notifications_replay": {
             "request_id": "$request.path.request_id",

@@ -126,6 +126,8 @@ INSTALLED_APPS = [
     "authority",
     "notifications",
     "exports",
+    "correspondence",
+    "verification",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +178,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages of the pages data subjects see (verification, delivery); messages have their own
+# templates per locale (correspondence/). Translations live in locale/ (compiled .mo files committed).
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -235,6 +241,9 @@ SPECTACULAR_SETTINGS = {
         "RequestTypeEnum": "requests_app.models.RequestType",
         "ClockStateEnum": "requests_app.models.ClockState",
         "DeadlineKindEnum": "requests_app.models.DeadlineKind",
+        "ChallengeMethodEnum": "verification.models.Method",
+        "ChallengeStatusEnum": "verification.models.ChallengeStatus",
+        "ManualVerificationMethodEnum": "requests_app.models.ManualVerificationMethod",
     },
 }
 
@@ -278,6 +287,38 @@ DSAR_EXPORT_DIR = env("DSAR_EXPORT_DIR", str(BASE_DIR / "var" / "exports"))
 DSAR_EXPORT_WORK_DIR = env("DSAR_EXPORT_WORK_DIR", str(BASE_DIR / "var" / "export-work"))
 DSAR_EXPORT_FILE_ROOTS = [r for r in env("DSAR_EXPORT_FILE_ROOTS").split(os.pathsep) if r.strip()]
 DSAR_PUBLIC_BASE_URL = env("DSAR_PUBLIC_BASE_URL").rstrip("/")
+
+# Mail to data subjects (correspondence/): Django's e-mail framework. `console` prints each message (the
+# embedded default), `file` writes each one to DSAR_EMAIL_FILE_PATH, `smtp` uses Django's EMAIL_HOST,
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL and EMAIL_TIMEOUT.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+DSAR_EMAIL_BACKEND = env("DSAR_EMAIL_BACKEND", "console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(DSAR_EMAIL_BACKEND, DSAR_EMAIL_BACKEND)
+EMAIL_FILE_PATH = env("DSAR_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "0")
+EMAIL_TIMEOUT = float(env("EMAIL_TIMEOUT", "20"))
+DSAR_EMAIL_FROM = env("DSAR_EMAIL_FROM", "DSAR Core <privacy@localhost>")
+DEFAULT_FROM_EMAIL = DSAR_EMAIL_FROM
+# The right-hand side of each message's stable Message-ID (<msg_…@domain>).
+DSAR_EMAIL_MESSAGE_ID_DOMAIN = env("DSAR_EMAIL_MESSAGE_ID_DOMAIN", "dsar.invalid")
+DSAR_EMAIL_MAX_ATTEMPTS = envint("DSAR_EMAIL_MAX_ATTEMPTS", "8")
+# Links in messages to subjects (verification, delivery) start with this; unset: DSAR_PUBLIC_BASE_URL,
+# else http://127.0.0.1:8000 (the embedded default).
+DSAR_SUBJECT_BASE_URL = (
+    env("DSAR_SUBJECT_BASE_URL") or DSAR_PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+).rstrip("/")
+# `email`: downloading a delivered bundle from the subject portal needs a code e-mailed on the first try.
+DSAR_DELIVERY_STEP_UP = env("DSAR_DELIVERY_STEP_UP", "none")
 # Bundles live in the `exports` storage: the local filesystem (owner-only) unless an S3-compatible bucket
 # is configured (django-storages; credentials from the usual AWS_* variables or the instance's role).
 DSAR_EXPORT_S3_BUCKET = env("DSAR_EXPORT_S3_BUCKET")

@@ -7,6 +7,8 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
+from exports import pages as export_pages
+from verification import pages as verification_pages
 
 
 class OpenApiJsonView(SpectacularAPIView):
@@ -33,7 +35,18 @@ urlpatterns = [
     path("v1/", include("requests_app.urls")),
     path("v1/", include("notifications.urls")),
     path("v1/", include("exports.urls")),
+    path("v1/", include("correspondence.urls")),
+    path("v1/", include("verification.urls")),
     path("admin/", admin.site.urls),
+    # The subject's confirm page for a verification link (verification.pages): no key, the link's token.
+    path("s/verify/<str:token>", verification_pages.verify_page, name="subject-verify-page"),
+    # The subject's download portal (exports.pages): no key, the link's token.
+    path("s/d/<str:delivery_id>", export_pages.delivery_page, name="subject-delivery-page"),
+    path(
+        "s/d/<str:delivery_id>/download",
+        export_pages.delivery_page_download,
+        name="subject-delivery-page-download",
+    ),
 ]
 
 if settings.DSAR_SERVE_STATIC:

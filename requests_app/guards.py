@@ -170,8 +170,14 @@ RULES: dict[str, Rule] = {
 
 ACTIONS: tuple[str, ...] = tuple(RULES)
 
+
 # Operations that are not officers' actions (never offered, never listed in a 409) but obey the same rules.
-INTERNAL_RULES: dict[str, Rule] = {"clock.upgrade": _open}
+def _any_status(s: Situation) -> str | None:
+    """Writing to the subject is possible whatever the request's status (a follow-up after closure)."""
+    return None
+
+
+INTERNAL_RULES: dict[str, Rule] = {"clock.upgrade": _open, "message.send": _any_status}
 
 
 def why_not(
@@ -243,6 +249,19 @@ def check_refusal_input(*, reason: str, message: str, rationale: str) -> None:
         raise ValidationFailed(
             "A refusal needs at least one of reason, message or rationale.",
             details=[{"field": "reason", "message": "reason, message or rationale is required"}],
+        )
+
+
+# Laws under which a refusal must state its reasons to the subject in so many words (GDPR and UK GDPR
+# Art 12(4)): there, `reason` itself is required, whatever else the refusal records.
+REASON_REQUIRED_PACKS = frozenset({"eu-gdpr", "uk-gdpr"})
+
+
+def check_refusal_reason(pack: clocks.PolicyPack, *, reason: str) -> None:
+    if pack.id in REASON_REQUIRED_PACKS and not reason.strip():
+        raise ValidationFailed.field(
+            "reason",
+            f"Required under {pack.law}: a refusal tells the subject its reasons (Art 12(4)); give `reason`.",
         )
 
 

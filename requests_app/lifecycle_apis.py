@@ -14,6 +14,8 @@ from rest_framework.response import Response
 import clocks
 from core.idempotency import idempotent
 from core.views import ApiView, validated
+from correspondence.notices import notify_from_body, words_of
+from verification.services import challenge_cancel_notice
 
 from . import schemas, services
 from . import serializers as s
@@ -57,6 +59,7 @@ class RequestAcknowledgeApi(OfficerActionApi):
             actor=request.user.actor,
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=True),
         )
         return lifecycle_response(result)
 
@@ -70,9 +73,10 @@ class RequestClarificationRequestApi(OfficerActionApi):
             org=request.user.org,
             request_id=request_id,
             actor=request.user.actor,
-            message=data["message"],
+            message=words_of(data),
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=False),
         )
         return lifecycle_response(result)
 
@@ -107,6 +111,7 @@ class RequestExtensionApi(OfficerActionApi):
             unit=clocks.Unit.parse(extend_by["unit"]) if extend_by else None,
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=True),
         )
         return lifecycle_response(result)
 
@@ -121,10 +126,11 @@ class RequestRefusalApi(OfficerActionApi):
             request_id=request_id,
             actor=request.user.actor,
             reason=data["reason"],
-            message=data["message"],
+            message=words_of(data),
             rationale=data["rationale"],
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=False),
         )
         return lifecycle_response(result)
 
@@ -139,9 +145,10 @@ class RequestClosureApi(OfficerActionApi):
             request_id=request_id,
             actor=request.user.actor,
             outcome=data["outcome"],
-            message=data["message"],
+            message=words_of(data),
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=False),
         )
         return lifecycle_response(result)
 
@@ -203,8 +210,12 @@ class RequestVerificationReceiveApi(OfficerActionApi):
             org=request.user.org,
             request_id=request_id,
             actor=request.user.actor,
+            method=data.get("method") or "",
+            checked=[dict(c) for c in data["checked"]] if "checked" in data else None,
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            # A pending code or link is no longer needed: the officer verified the identity another way.
+            notice=challenge_cancel_notice(),
         )
         return lifecycle_response(result)
 
@@ -240,9 +251,10 @@ class RequestAppealDecisionApi(OfficerActionApi):
             request_id=request_id,
             actor=request.user.actor,
             outcome=data["outcome"],
-            message=data["message"],
+            message=words_of(data),
             rationale=data["rationale"],
             notes=data["notes"],
             occurred_at=data.get("occurredAt"),
+            notify=notify_from_body(data, words_are_extra=False),
         )
         return lifecycle_response(result)

@@ -19,8 +19,17 @@ from core.serializers import (
     StrictIntegerField,
     StrictSerializer,
 )
+from correspondence.serializers import NotifyMixin, RequiredSubjectMessageField
 
-from .models import AppealOutcome, Channel, ClosureOutcome, RequestorType, RequestType, Status
+from .models import (
+    AppealOutcome,
+    Channel,
+    ClosureOutcome,
+    ManualVerificationMethod,
+    RequestorType,
+    RequestType,
+    Status,
+)
 from .services import CLOCK_SKEW
 
 _TEXT = 10_000
@@ -184,12 +193,14 @@ def authority_input(data: dict | None) -> dict | None:
     }
 
 
-class AcknowledgeSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
+class AcknowledgeSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
+    """Optional `notes`, `occurredAt` (when it really happened; default now), `notify` and `message`."""
 
 
-class ClarificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    message = StrictCharField(max_length=_TEXT)
+class ClarificationRequestSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
+    """`message`: what the subject is asked to clarify (a string, or the options' `extraText`)."""
+
+    message = RequiredSubjectMessageField()
 
 
 class ClarificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -213,12 +224,12 @@ class ExtendBySerializer(StrictSerializer):
         )
     ]
 )
-class ExtensionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+class ExtensionSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
     reason = StrictCharField(max_length=_TEXT)
     extendBy = ExtendBySerializer(required=False, allow_null=True)
 
 
-class RefusalSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+class RefusalSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
     """At least one of `reason`, `message` (what the requestor is told) or `rationale`, not blank;
     `notes` stay internal."""
 
@@ -229,17 +240,15 @@ class RefusalSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return attrs
 
-    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     reason = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
 
 
-class ClosureSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+class ClosureSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
     """`outcome` is required (nothing is assumed); `message` is what the requestor is told, `notes` stay
     internal."""
 
     outcome = serializers.ChoiceField(choices=ClosureOutcome.choices)
-    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
 
 
 class RequestTypesSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
@@ -256,9 +265,8 @@ class AppealSerializer(NotesMixin, StrictSerializer):
     rawText = StrictCharField(required=False, allow_blank=True, max_length=_RAW_TEXT, default="")
 
 
-class AppealDecisionSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
+class AppealDecisionSerializer(NotifyMixin, OccurredAtMixin, NotesMixin, StrictSerializer):
     outcome = serializers.ChoiceField(choices=AppealOutcome.choices)
-    message = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
     rationale = StrictCharField(required=False, allow_blank=True, max_length=_TEXT, default="")
 
 
@@ -273,8 +281,21 @@ class VerificationRequestSerializer(OccurredAtMixin, NotesMixin, StrictSerialize
     fraudSuspected = serializers.BooleanField(required=False, default=False)
 
 
+class VerificationCheckSerializer(StrictSerializer):
+    """One thing checked against what the organisation holds, and whether it matched: never its value."""
+
+    kind = StrictCharField(max_length=64, help_text="What was checked, e.g. POSTCODE or LAST_ORDER_DATE.")
+    matched = serializers.BooleanField()
+
+
 class VerificationReceiveSerializer(OccurredAtMixin, NotesMixin, StrictSerializer):
-    """Optional `notes` and `occurredAt` (when it really happened; default now)."""
+    """Optional `method` (how the officer verified the identity), `checked` (what was compared, never a
+    document or the values themselves), `notes` and `occurredAt` (when it really happened; default now)."""
+
+    method = serializers.ChoiceField(choices=ManualVerificationMethod.choices, required=False)
+    checked: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=VerificationCheckSerializer(), required=False, max_length=20
+    )
 
 
 class RequestListQuerySerializer(serializers.Serializer):

@@ -32,6 +32,15 @@ RULES_NO_SCHEMA_CAN_STATE = [
     # network policy. (Its syntax belongs in the schema: see core.serializers.WebhookUrlField.)
     (r"url", r"The host .* (does not resolve: .*|has no address)\."),
     (r"url", r"Refused: .*\. Webhooks may only go to public addresses\."),
+    # Whether Django knows a language (the schema states a locale tag's syntax, not the list of languages).
+    (r"(message\.)?locale", r"'.*': unknown language '.*'\."),
+    # A template's pack must be one of the packs (GET /v1/policy-packs), a list the schema does not repeat.
+    (r"pack", r"Unknown pack '.*'.*"),
+    # What a message template may contain: the sandbox's tags, filters and variables, and the elements the
+    # law requires of its kind under its pack (correspondence.engine; a grammar no JSON schema states).
+    (r"subject|bodyText|bodyHtml", r".+"),
+    # Whether a verification `destination` is the request's own address depends on the request.
+    (r"destinationReason", r"Required when `destination` is not the request's own e-mail address: .*"),
 ]
 
 

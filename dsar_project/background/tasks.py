@@ -4,6 +4,8 @@
   start the due deliveries on this worker process's dispatcher. It returns at once: the dispatcher's
   threads send, record, and keep pumping while work is due.
 - `dsar.sweeps` (beat, every 60 s): every app's housekeeping.
+- `dsar.mail` (beat, every 5 s, and sent by the dispatch task when mail is waiting): send the messages to
+  data subjects that are due; each is claimed first, so overlapping runs never send one twice.
 - `dsar.heartbeat` (beat, every 30 s): a worker reports in for `/healthz`.
 - `dsar.exports.run` (sent by the dispatch task for each export job handed to the background, on the
   `exports` queue: `celery -A dsar_project worker -Q exports`): claims the job and runs it.
@@ -28,6 +30,7 @@ log = logging.getLogger("dsar.background")
 
 
 EXPORT_RUN_TASK = "dsar.exports.run"
+MAIL_TASK = "dsar.mail"
 
 
 @shared_task(name=DISPATCH_TASK, acks_late=True, ignore_result=True, bind=True)
@@ -36,7 +39,14 @@ def dispatch_task(self: Any) -> int:
 
     # Export jobs handed to the background go to their own queue (CELERY_TASK_ROUTES).
     exports_enqueue(lambda job_id: self.app.send_task(EXPORT_RUN_TASK, args=[job_id]))
+    if periodic.mail_waiting():
+        self.app.send_task(MAIL_TASK)
     return periodic.dispatch_pass()
+
+
+@shared_task(name=MAIL_TASK, acks_late=True, ignore_result=True)
+def mail_task() -> int:
+    return periodic.mail_pass()
 
 
 @shared_task(name=EXPORT_RUN_TASK, acks_late=True, ignore_result=True)

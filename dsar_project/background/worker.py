@@ -83,6 +83,34 @@ class _Exporter:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+class _Mailer:
+    """Sends the messages to data subjects on a thread of its own: a mail server that is slow or times out
+    never delays a webhook delivery or a sweep."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
+        self._running: Future | None = None
+
+    def start(self) -> None:
+        if self._running is not None and not self._running.done():
+            return
+        self._running = self._pool.submit(self._send)
+
+    @staticmethod
+    def _send() -> None:
+        try:
+            sent = periodic.mail_pass()
+            if sent:
+                log.info("Mail: %d message(s) sent.", sent)
+        except Exception:
+            log.exception("Sending mail failed; the next pass retries")
+        finally:
+            connections.close_all()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class _Sweeper:
     """Runs the sweeps on their own thread, so a long sweep never delays a delivery."""
 
@@ -130,6 +158,7 @@ def run_loop(
 
     dispatcher = Dispatcher(threads)
     sweeper = _Sweeper()
+    mailer = _Mailer()
     exporter = _Exporter(settings.DSAR_EXPORT_WORKERS)
     port = wake_port_number if wake_port_number is not None else wake_port()
     if port:
@@ -146,6 +175,7 @@ def run_loop(
                 outbox_drain()
                 dispatcher.pump()
                 exporter.start_waiting()
+                mailer.start()
                 heartbeat("worker")  # /healthz: the embedded worker is alive
                 if time.monotonic() - last_sweep >= sweep_seconds:
                     last_sweep = time.monotonic()
@@ -165,6 +195,7 @@ def run_loop(
             exporter.shutdown()
         dispatcher.shutdown()
         sweeper.shutdown()
+        mailer.shutdown()
         exporter.shutdown()
         connections.close_all()
         log.info("Background worker stopped.")

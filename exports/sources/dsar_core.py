@@ -4,7 +4,9 @@ Sections:
 - `requests`: the org's requests whose contact, requestor e-mail or id is the subject's id, or whose
   requestor e-mail or contact is the scope's e-mail or phone;
 - `timeline`: those requests' timeline entries. An entry's actor is given as its kind (officer, API key,
-  system), not the officer's name: the subject is owed their data, not the staff's.
+  system), not the officer's name: the subject is owed their data, not the staff's;
+- `messages`: what this system wrote to the subject about those requests (correspondence), with the
+  place of any one-time code or link masked.
 
 Never keys, secrets, other subjects' requests or another org's anything: every query is filtered by org.
 """
@@ -66,6 +68,24 @@ _TIMELINE = Table(
     ),
 )
 
+_MESSAGES = Table(
+    name="messages",
+    subject=SubjectMatch(via=Via(parent="requests", parent_column="id", column="requestId")),
+    time_column="createdAt",
+    columns=(
+        "requestId",
+        "kind",
+        "locale",
+        "toMasked",
+        "subject",
+        "bodyText",
+        "status",
+        "createdAt",
+        "sentAt",
+    ),
+    types={"createdAt": "timestamp", "sentAt": "timestamp"},
+)
+
 _REQUEST_FIELDS = (
     "id",
     "jurisdiction",
@@ -82,6 +102,17 @@ _REQUEST_FIELDS = (
     "created_at",
     "updated_at",
 )
+_MESSAGE_FIELDS = (
+    "request_id",
+    "kind",
+    "locale",
+    "to_masked",
+    "subject",
+    "body_text",
+    "status",
+    "created_at",
+    "sent_at",
+)
 _ENTRY_FIELDS = ("request_id", "seq", "at", "action", "from_status", "to_status", "actor", "notes")
 _ACTOR_KINDS = {"user": "officer", "apikey": "API key", "command": "command", "system": "system"}
 
@@ -90,8 +121,9 @@ def builtin_mapping() -> Mapping:
     return Mapping(
         key=BUILTIN_KEY,
         kind="dsar_core",
-        description="This system's own records about the subject: requests and their timelines.",
-        tables=(_REQUESTS, _TIMELINE),
+        description="This system's own records about the subject: requests, their timelines and the "
+        "messages sent to the subject.",
+        tables=(_REQUESTS, _TIMELINE, _MESSAGES),
     )
 
 
@@ -133,6 +165,11 @@ class DsarCoreSource:
         if plan.table.name == "requests":
             rows: QuerySet[Any] = requests
             time_field = "intake_received_at"
+        elif plan.table.name == "messages":
+            from correspondence.models import Message
+
+            rows = Message.objects.filter(org_id=self.org_id, request__in=requests.values("pk"))
+            time_field = "created_at"
         else:
             rows = TimelineEntry.objects.filter(org_id=self.org_id, request__in=requests.values("pk"))
             time_field = "at"
@@ -155,6 +192,12 @@ class DsarCoreSource:
         if plan.table.name == "requests":
             for row in query.order_by("intake_received_at", "id").values_list(*_REQUEST_FIELDS):
                 yield row
+            return
+        if plan.table.name == "messages":
+            from correspondence.notices import shown
+
+            for row in query.order_by("request_id", "created_at", "id").values_list(*_MESSAGE_FIELDS):
+                yield (*row[:5], shown(row[5]), *row[6:])
             return
         for row in query.order_by("request_id", "seq").values_list(*_ENTRY_FIELDS):
             actor = row[6]

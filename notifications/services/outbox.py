@@ -52,6 +52,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "request.verification_expired",
     "message.sent",
     "message.failed",
+    # Beyond the contract's list: an officer's own message to the subject was queued.
+    "message.queued",
     "export.requested",
     "export.ready",
     "export.delivered",

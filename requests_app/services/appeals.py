@@ -13,9 +13,12 @@ from django.utils import timezone
 import clocks
 from core.api import ValidationFailed
 from core.models import Org
+from correspondence.context import ActionValues
+from correspondence.notices import Notify
 
 from ..models import AppealOutcome, DataSubjectRequest, TimelineEntry
 from .machinery import ActionResult, Change, request_action
+from .subject_notice import subject_notice
 
 
 def request_appeal(
@@ -70,6 +73,7 @@ def request_appeal_decide(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
     """Decide an open appeal: UPHELD (the answer stands), REVERSED or PARTIALLY_REVERSED. Terminal."""
     if outcome not in AppealOutcome.values:
@@ -100,4 +104,10 @@ def request_appeal_decide(
         occurred_at=occurred_at,
         notes=notes,
         now=now or timezone.now(),
+        notice=subject_notice(
+            "APPEAL_DECISION",
+            notify,
+            actor=actor,
+            values=ActionValues(outcome=outcome, reasons=message, reason_field="message"),
+        ),
     )

@@ -8,11 +8,14 @@ from typing import Any
 import clocks
 from core.api import ValidationFailed
 from core.models import Org
+from correspondence.context import ActionValues
+from correspondence.notices import Notify
 
 from ..clock import clock_events, pack_for
-from ..guards import check_closure_input, check_refusal_input, invalid_action
+from ..guards import check_closure_input, check_refusal_input, check_refusal_reason, invalid_action
 from ..models import DataSubjectRequest, OutcomeKind, TimelineEntry, VerificationStatus
 from .machinery import ActionResult, Change, request_action
+from .subject_notice import Notice, subject_notice
 
 
 def request_acknowledge(
@@ -23,6 +26,7 @@ def request_acknowledge(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.acknowledge()
@@ -37,6 +41,7 @@ def request_acknowledge(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=subject_notice("ACKNOWLEDGEMENT", notify, actor=actor, values=ActionValues()),
     )
 
 
@@ -49,6 +54,7 @@ def request_clarification_request(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.request_clarification()
@@ -68,6 +74,9 @@ def request_clarification_request(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=subject_notice(
+            "CLARIFICATION", notify, actor=actor, values=ActionValues(clarification=message)
+        ),
     )
 
 
@@ -111,6 +120,7 @@ def request_extend(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         pack = pack_for(dsr)
@@ -144,6 +154,7 @@ def request_extend(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=subject_notice("EXTENSION", notify, actor=actor, values=ActionValues(reasons=reason)),
     )
 
 
@@ -158,11 +169,15 @@ def request_refuse(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
-    """`message` is what the requestor is told; `reason` and `rationale` are the record; `notes` internal."""
+    """`message` is what the requestor is told; `reason` and `rationale` are the record; `notes` internal.
+    The letter's reasons are `reason` (else `message`); with both, `message` follows as the officer's own
+    words."""
     check_refusal_input(reason=reason, message=message, rationale=rationale)
 
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
+        check_refusal_reason(pack_for(dsr), reason=reason)
         dsr.refuse(
             {
                 "kind": OutcomeKind.REFUSED,
@@ -189,6 +204,12 @@ def request_refuse(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=subject_notice(
+            "REFUSAL",
+            notify,
+            actor=actor,
+            values=ActionValues(reasons=reason or message, extra_text=message if reason else ""),
+        ),
     )
 
 
@@ -202,6 +223,7 @@ def request_close(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> ActionResult:
     """`message` is what the requestor is told (kept in the outcome); `notes` stay internal (the timeline)."""
     check_closure_input(outcome=outcome)
@@ -233,6 +255,9 @@ def request_close(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=subject_notice(
+            "CLOSURE", notify, actor=actor, values=ActionValues(outcome=outcome, extra_text=message)
+        ),
     )
 
 
@@ -277,9 +302,11 @@ def request_verification_request(
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notice: Notice | None = None,
 ) -> ActionResult:
     """`fraud_suspected`: the request cannot be authenticated and fraud is suspected; the pack decides
-    whether that suspends the clock (it does under Utah's law, and under no other pack today)."""
+    whether that suspends the clock (it does under Utah's law, and under no other pack today). `notice`:
+    what else happens in the action's transaction (a verification challenge and its message)."""
 
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.verification_status = VerificationStatus.REQUESTED
@@ -308,6 +335,7 @@ def request_verification_request(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=notice,
     )
 
 
@@ -316,17 +344,32 @@ def request_verification_receive(
     org: Org,
     request_id: str,
     actor: str,
+    method: str = "",
+    checked: list[dict[str, Any]] | None = None,
     notes: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    notice: Notice | None = None,
 ) -> ActionResult:
+    """`method`: how the identity was verified (MANUAL, KNOWN_FACTS, ..., or the challenge's method);
+    `checked`: what was checked (`[{kind, matched}]`), never a document. `notice`: what else happens in the
+    action's transaction (the pending challenge is ended)."""
+
     def step(dsr: DataSubjectRequest, at: datetime, entries: list[TimelineEntry]) -> Change:
         dsr.verification_status = VerificationStatus.RECEIVED
         dsr.verification_received_at = at
+        fields = ["verification_status", "verification_received_at"]
+        if method:
+            dsr.verification_method = method
+            fields.append("verification_method")
+        data: dict[str, Any] = {"method": method} if method else {}
+        if checked is not None:
+            data["checked"] = checked
         return Change(
             event_type="request.verification_received",
-            fields=["verification_status", "verification_received_at"],
+            fields=fields,
             clock_event=clocks.EventKind.VERIFICATION_RECEIVED,
+            data=data,
         )
 
     return request_action(
@@ -338,6 +381,7 @@ def request_verification_receive(
         occurred_at=occurred_at,
         notes=notes,
         now=now,
+        notice=notice,
     )
 
 

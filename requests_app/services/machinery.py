@@ -95,8 +95,13 @@ def request_action(
     now: datetime | None = None,
     pack_override: Callable[[], clocks.PolicyPack] | None = None,
     occurred_at_field: str = "occurredAt",
+    notice: Callable[[DataSubjectRequest, datetime], dict[str, Any]] | None = None,
 ) -> ActionResult:
-    """The shared machinery every lifecycle action runs through (see the module docstring)."""
+    """The shared machinery every lifecycle action runs through (see the module docstring).
+
+    `notice` queues the message that tells the subject (`correspondence.notices`), in this transaction
+    and after the clock is recomputed (an extension's letter gives the new due date); what it returns is
+    recorded in the action's timeline entry."""
     now = now or timezone.now()
     with transaction.atomic():
         dsr = _lock(org, request_id)
@@ -133,6 +138,8 @@ def request_action(
             entry.data["dueDateAfter"] = result.due_date.isoformat()
         dsr.updated_at = now
         dsr.save(update_fields=["status", "updated_at", *CLOCK_FIELDS, *change.fields])
+        if notice is not None:
+            entry.data.update(notice(dsr, now))
         # Race-free: the request row is locked, so `entries[-1]` is still the last entry.
         seal(entry, entries[-1] if entries else None)
         entry.save(force_insert=True)

@@ -204,7 +204,12 @@ def test_run_finishes_inline_with_the_audit_report(exporter, make_request):
     done, report = data["job"], data["auditReport"]
     assert done["state"] == "READY"
     assert report["jobId"] == job["id"] and report["orgId"] == exporter.org.id
-    assert report["sectionCounts"] == {"dsar_core.requests": 1, "dsar_core.timeline": 1}
+    # The request was never acknowledged: no message to the subject yet.
+    assert report["sectionCounts"] == {
+        "dsar_core.requests": 1,
+        "dsar_core.timeline": 1,
+        "dsar_core.messages": 0,
+    }
     assert report["totalRecords"] == 2
     assert set(report) >= {"requestedBy", "requestedAt", "generatedAt", "redactionNotes", "scopeNotes"}
     delivery = done["delivery"]
@@ -262,6 +267,7 @@ def test_the_bundle_holds_manifest_audit_readme_and_one_file_per_section(exporte
             "README.txt",
             "data/dsar_core/requests.ndjson",
             "data/dsar_core/timeline.ndjson",
+            "data/dsar_core/messages.ndjson",
         }
         assert set(manifest) >= {
             "jobId",

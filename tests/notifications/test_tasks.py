@@ -36,12 +36,13 @@ def test_the_tasks_go_by_the_names_beat_and_the_kicker_send():
     assert wakeup.DISPATCH_TASK == tasks.dispatch_task.name == "dsar.dispatch"
     assert tasks.sweeps_task.name == "dsar.sweeps"
     assert tasks.heartbeat_task.name == "dsar.heartbeat"
-    assert {"dsar.dispatch", "dsar.sweeps", "dsar.heartbeat"} <= set(app.tasks)
+    assert tasks.mail_task.name == "dsar.mail"
+    assert {"dsar.dispatch", "dsar.sweeps", "dsar.heartbeat", "dsar.mail"} <= set(app.tasks)
     # A worker imports them through CELERY_IMPORTS (autodiscovery only looks in the apps).
     assert "dsar_project.background.tasks" in app.conf.imports
     assert django_settings.CELERY_BEAT_SCHEDULE == schedule.BEAT_SCHEDULE
     scheduled = {entry["task"] for entry in schedule.BEAT_SCHEDULE.values()}
-    assert scheduled == {"dsar.dispatch", "dsar.sweeps", "dsar.heartbeat"}
+    assert scheduled == {"dsar.dispatch", "dsar.sweeps", "dsar.heartbeat", "dsar.mail"}
     assert all(entry["options"]["expires"] for entry in schedule.BEAT_SCHEDULE.values())
     for gone in (
         "notifications.relay",
@@ -107,6 +108,9 @@ def test_sweeps_task_reports_counts():
         "exportsUnclaimed": 0,
         "exportsExpired": 0,
         "exportBundlesDeleted": 0,
+        "verificationsExpired": 0,
+        "verificationsReminded": 0,
+        "verificationsFlaggedUnverified": 0,
     }
 
 

@@ -31,7 +31,14 @@ def test_it_creates_a_request_with_the_uk_clock(officer, intake):
     assert clock["baseDueDate"] == "2026-04-30" and clock["dueDate"] == "2026-04-30"
     assert clock["dueAt"] == "2026-04-30T23:59:59+01:00"
     assert clock["state"] == "RUNNING"
-    assert request["verification"] == {"status": "NOT_REQUESTED", "requestedAt": None, "receivedAt": None}
+    assert request["verification"] == {
+        "status": "NOT_REQUESTED",
+        "requestedAt": None,
+        "receivedAt": None,
+        "method": None,
+        "challenge": None,
+        "mayRefuseUnverifiedFrom": None,
+    }
     assert request["outcome"] is None
 
 

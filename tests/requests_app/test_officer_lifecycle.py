@@ -97,7 +97,12 @@ def test_after_an_appeal_is_decided_nothing_is_allowed(officer, make_request):
     request = make_request(jurisdiction="US-VA", receivedAt=days_ago(10))
     act(officer, request["id"], "refusals", {"reason": "unverifiable", "occurredAt": days_ago(2)})
     act(officer, request["id"], "appeals", {"receivedAt": days_ago(1)})
-    act(officer, request["id"], "appeals/decision", {"outcome": "UPHELD"})
+    act(
+        officer,
+        request["id"],
+        "appeals/decision",
+        {"outcome": "UPHELD", "message": "We searched again: our answer stands."},
+    )
 
     response = act(officer, request["id"], "closures", {"outcome": "FULFILLED"})
 
@@ -300,13 +305,26 @@ def test_a_refusal_says_why(officer, make_request, body):
     assert response.json()["error"]["details"][0]["field"] == "reason"
 
 
-def test_a_refusal_with_only_a_message_is_enough(officer, make_request):
-    request = make_request()
+def test_a_refusal_with_only_a_message_is_enough_outside_the_gdpr(officer, make_request):
+    request = make_request(jurisdiction="US-CA")
 
     response = act(officer, request["id"], "refusals", {"message": "We cannot verify who you are."})
 
     assert response.status_code == 202
     assert response.json()["data"]["request"]["outcome"]["message"] == "We cannot verify who you are."
+
+
+@pytest.mark.parametrize("jurisdiction", ["GB", "DE"])
+def test_a_gdpr_refusal_needs_its_reason(officer, make_request, jurisdiction):
+    """GDPR and UK GDPR Art 12(4): the subject is told the reasons; a message or rationale alone is not a
+    reason, and nothing is recorded."""
+    request = make_request(jurisdiction=jurisdiction)
+
+    response = act(officer, request["id"], "refusals", {"message": "We cannot verify who you are."})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "reason"
+    assert officer.get(f"/v1/requests/{request['id']}").json()["data"]["request"]["status"] == "RECEIVED"
 
 
 # --- appeals ------------------------------------------------------------------------------------------------

@@ -619,6 +619,9 @@ def test_the_migration_backfills_the_keys_and_the_mirror(org):
         old_apps = executor.loader.project_state([("requests_app", "0005_appeals_ack_tracking")]).apps
         Historical = old_apps.get_model("requests_app", "DataSubjectRequest")
         assert "search_text" not in {f.name for f in Historical._meta.get_fields()}
+        # Only the columns the table had then (later migrations add others).
+        then = {f.attname for f in Historical._meta.concrete_fields}
+        values = {name: value for name, value in values.items() if name in then}
         legacy_id = new_id("req")
         Historical.objects.create(
             **{
@@ -642,8 +645,15 @@ def test_the_migration_backfills_the_keys_and_the_mirror(org):
 
         executor = MigrationExecutor(connection)
         executor.migrate([("requests_app", "0006_search")])
+        # Read with today's model, leaving out the columns later migrations add.
+        state = executor.loader.project_state([("requests_app", "0006_search")]).apps
+        historical = state.get_model("requests_app", "DataSubjectRequest")
+        at_0006 = {f.attname for f in historical._meta.concrete_fields}
+        rows = DataSubjectRequest.objects.defer(
+            *[f.attname for f in DataSubjectRequest._meta.concrete_fields if f.attname not in at_0006]
+        )
 
-        legacy = DataSubjectRequest.objects.get(pk=legacy_id)
+        legacy = rows.get(pk=legacy_id)
         assert legacy.requestor_email_key == "mixed.case@example.org"
         assert legacy.contact_key == "contact.person@example.org"
         assert legacy.search_text == haystack(
@@ -653,12 +663,12 @@ def test_the_migration_backfills_the_keys_and_the_mirror(org):
             contact="Contact.Person@EXAMPLE.org",
         )
         assert legacy_id.lower() in legacy.search_text
-        phone = DataSubjectRequest.objects.get(pk=phone_id)
+        phone = rows.get(pk=phone_id)
         assert "02079460000" in phone.search_text.splitlines()
-        untouched = DataSubjectRequest.objects.get(pk=template.id)
+        untouched = rows.get(pk=template.id)
         assert untouched.requestor_email_key == "template@example.org"
 
-        scoped = DataSubjectRequest.objects.filter(org=org)
+        scoped = rows.filter(org=org)
         assert set(scoped.filter(text_matches("ÆRØSKØBING")).values_list("id", flat=True)) == {legacy_id}
         assert set(scoped.filter(text_matches("7946-0000")).values_list("id", flat=True)) == {phone_id}
         assert set(scoped.filter(text_matches("mixed.case@")).values_list("id", flat=True)) == {legacy_id}

@@ -185,6 +185,9 @@ def test_the_sweeps_run_every_apps_housekeeping_and_count_it(make_request, org, 
         "exportsUnclaimed",
         "exportsExpired",
         "exportBundlesDeleted",
+        "verificationsExpired",
+        "verificationsReminded",
+        "verificationsFlaggedUnverified",
     }
     assert Delivery.objects.get(endpoint=endpoint).status == "DEAD"
     assert not RateCounter.objects.filter(name="ended").exists()
