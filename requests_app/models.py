@@ -68,6 +68,16 @@ class VerificationStatus(models.TextChoices):
     RECEIVED = "RECEIVED"
 
 
+class ManualVerificationMethod(models.TextChoices):
+    """How an officer verified the identity themselves (`verification/receive`); what was checked is
+    recorded, never a document."""
+
+    MANUAL = "MANUAL"
+    KNOWN_FACTS = "KNOWN_FACTS"
+    ACCOUNT_LOGIN = "ACCOUNT_LOGIN"
+    DOCUMENT = "DOCUMENT"
+
+
 class ClockState(models.TextChoices):
     RUNNING = "RUNNING"
     PAUSED = "PAUSED"
@@ -146,6 +156,13 @@ class DataSubjectRequest(fsm.ConcurrentTransitionMixin, models.Model):
     verification_method = models.CharField(max_length=100, blank=True)
     verification_requested_at = models.DateTimeField(null=True, blank=True)
     verification_received_at = models.DateTimeField(null=True, blank=True)
+    # The latest identity challenge (verification.models) as the resource shows it ({id, method, status,
+    # expiresAt, destinationMasked, attemptsLeft}), written in the challenge's transaction: lists read no
+    # other table.
+    verification_challenge = models.JSONField(null=True, blank=True)
+    # Set once by the verification sweep: the day from which the request, still unverified, may be refused
+    # as unverifiable (the pack's `denyAfterDays` after receipt: CCPA 45).
+    verification_may_refuse_from = models.DateField(null=True, blank=True)
 
     authority_requested_at = models.DateTimeField(null=True, blank=True)
     authority_current = models.ForeignKey(

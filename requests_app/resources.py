@@ -35,6 +35,9 @@ RESOURCE_COLUMNS = (
     "verification_status",
     "verification_requested_at",
     "verification_received_at",
+    "verification_method",
+    "verification_challenge",
+    "verification_may_refuse_from",
     "outcome",
     "appeal",
     "authority_current_id",
@@ -67,6 +70,9 @@ def request_resource_row(row: Sequence[Any], *, now: datetime, at_risk_days: int
         verification_status,
         verification_requested_at,
         verification_received_at,
+        verification_method,
+        verification_challenge,
+        verification_may_refuse_from,
         outcome,
         appeal,
         authority_id,
@@ -104,10 +110,26 @@ def request_resource_row(row: Sequence[Any], *, now: datetime, at_risk_days: int
             "status": verification_status,
             "requestedAt": _iso(verification_requested_at),
             "receivedAt": _iso(verification_received_at),
+            "method": verification_method or None,
+            "challenge": _challenge(verification_challenge, now),
+            # Flagged by the verification sweep; shown while the identity is still awaited.
+            "mayRefuseUnverifiedFrom": verification_may_refuse_from.isoformat()
+            if verification_may_refuse_from and verification_status == "REQUESTED"
+            else None,
         },
         "outcome": outcome,
         "appeal": appeal,
     }
+
+
+def _challenge(stored: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The stored summary of the latest challenge; a PENDING one past its expiry shows EXPIRED before the
+    sweep gets to it."""
+    if not stored:
+        return None
+    if stored.get("status") == "PENDING" and datetime.fromisoformat(stored["expiresAt"]) <= now:
+        return {**stored, "status": "EXPIRED"}
+    return stored
 
 
 def resource_row(dsr: DataSubjectRequest) -> tuple[Any, ...]:

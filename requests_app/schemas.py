@@ -20,6 +20,9 @@ from requests_app.models import (
     Status,
     VerificationStatus,
 )
+from verification.models import MAX_ATTEMPTS as MAX_CHALLENGE_ATTEMPTS
+from verification.models import ChallengeStatus
+from verification.models import Method as ChallengeMethod
 
 STATES = ClockState.choices
 STATUSES = Status.choices
@@ -91,10 +94,34 @@ class AuthorityOut(s.Serializer):
     verifiedAt = s.DateTimeField(allow_null=True)
 
 
+class ChallengeOut(s.Serializer):
+    id = s.CharField()
+    method = s.ChoiceField(choices=ChallengeMethod.choices)
+    status = s.ChoiceField(choices=ChallengeStatus.choices)
+    expiresAt = s.DateTimeField()
+    destinationMasked = s.CharField(help_text="e.g. j•••e@example.org: never the whole address.")
+    attemptsLeft = s.IntegerField(min_value=0, max_value=MAX_CHALLENGE_ATTEMPTS)
+
+
 class VerificationOut(s.Serializer):
     status = s.ChoiceField(choices=VerificationStatus.choices)
     requestedAt = s.DateTimeField(allow_null=True)
     receivedAt = s.DateTimeField(allow_null=True)
+    method = s.CharField(
+        allow_null=True,
+        help_text=(
+            "How the identity is being or was verified: EMAIL_CODE, EMAIL_LINK, MANUAL, KNOWN_FACTS, "
+            "ACCOUNT_LOGIN or DOCUMENT."
+        ),
+    )
+    challenge = ChallengeOut(allow_null=True, help_text="The latest code or link sent to the subject.")
+    mayRefuseUnverifiedFrom = s.DateField(
+        allow_null=True,
+        help_text=(
+            "Set while the identity is still awaited once the pack's deny-after day has come (CCPA: 45 days "
+            "after receipt): from this day the request may be refused as unverifiable."
+        ),
+    )
 
 
 class OutcomeOut(s.Serializer):

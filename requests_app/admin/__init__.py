@@ -5,7 +5,8 @@ the work.
 - `actions`: one form per lifecycle action and the table tying each to its service (the API's);
 - `views`: the action and replay views, and what the request page shows;
 - `dashboard`: the deadline buckets in SQL and the home page's counts;
-- `presenters`: everything that turns values into words, with the workspace's one date formatter.
+- `presenters`: everything that turns values into words, with the workspace's one date formatter;
+- `correspondence`: the request's messages to the subject, "Send again" and "Write to the subject".
 
 Declarative and read-only: the record changes only through the action forms, each of which calls the same
 service as the API.
@@ -27,6 +28,7 @@ from core.admin import ReadOnlyOrgScopedAdmin
 
 from ..models import DataSubjectRequest
 from ..search import officer_matches
+from .correspondence import correspondence_context, resend_view, write_view
 from .filters import (
     AcknowledgementFilter,
     AtRiskFilter,
@@ -301,6 +303,16 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
                 wrap(partial(replay_view, self)),
                 name="{}_{}_replay".format(*info),
             ),
+            path(
+                "<path:object_id>/messages/<str:message_id>/resend/",
+                wrap(partial(resend_view, self)),
+                name="{}_{}_resend".format(*info),
+            ),
+            path(
+                "<path:object_id>/messages/write/",
+                wrap(partial(write_view, self)),
+                name="{}_{}_write".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -321,4 +333,5 @@ class DataSubjectRequestAdmin(ReadOnlyOrgScopedAdmin):
         if obj is not None:
             # Headed by whom the request is about; the id is the subtitle.
             context.update(request_page(request, obj))
+            context.update(correspondence_context(obj, acting=context["dsar_can_act"]))
         return super().render_change_form(request, context, add, change, form_url, obj)

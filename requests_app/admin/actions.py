@@ -17,6 +17,8 @@ from django import forms
 import clocks
 from authority import services as authority_services
 from core.api import ValidationFailed
+from correspondence.locales import BadLocale, locale_normalise
+from correspondence.notices import Notify
 
 from .. import services
 from ..guards import check_closure_input, check_refusal_input
@@ -36,7 +38,12 @@ SERVICE_FIELDS = {
     "outcome": "outcome",
     "requestTypes": "request_types",
     "notes": "notes",
+    "message.locale": "locale",
+    "message.text": "extra_text",
 }
+
+# The fields an action that may write to the subject adds to its form (→ the service's `notify=`).
+NOTIFY_FIELDS = ("notify", "locale", "extra_text")
 
 
 def place_service_error(form: forms.Form, exc: ValidationFailed, *, zone: str) -> None:
@@ -68,10 +75,17 @@ class ActionForm(forms.Form):
     """
 
     occurred_at: forms.Field | None = _local_datetime("Occurred at", required=False)
+    # The action sends the subject a letter (correspondence): "Tell the subject" and its language are
+    # offered; `letter_extra`: the officer may add words to the letter (where the action has no message of
+    # its own that the letter already carries).
+    tells_subject = False
+    letter_extra = False
 
     def __init__(self, *args: Any, dsr: DataSubjectRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dsr = dsr
+        if self.tells_subject:
+            self._add_notify_fields(dsr)
         for field in self.fields.values():
             if isinstance(field, forms.DateTimeField):
                 field.help_text = field.help_text or (
@@ -82,9 +96,55 @@ class ActionForm(forms.Form):
         if "occurred_at" in self.fields:
             self.order_fields([name for name in self.fields if name != "occurred_at"] + ["occurred_at"])
 
+    def _add_notify_fields(self, dsr: DataSubjectRequest) -> None:
+        self.fields["notify"] = forms.BooleanField(
+            required=False,
+            initial=dsr.org.notify_subject,
+            label="Tell the subject",
+            help_text="Send the data subject the letter for this action (by e-mail, from the template).",
+        )
+        self.fields["locale"] = forms.CharField(
+            required=False,
+            max_length=35,
+            label="Language of the letter",
+            help_text=f"A locale such as en, fr or fr-CA; empty: the organisation's "
+            f"({dsr.org.default_locale}).",
+        )
+        if self.letter_extra:
+            self.fields["extra_text"] = forms.CharField(
+                required=False,
+                max_length=_TEXT,
+                label="Extra text for the letter",
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text="Added to the letter the subject receives.",
+            )
+
+    def clean_locale(self) -> str:
+        value: str = (self.cleaned_data.get("locale") or "").strip()
+        if not value:
+            return ""
+        try:
+            return locale_normalise(value)
+        except BadLocale as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def notify(self) -> Notify | None:
+        if not self.tells_subject:
+            return None
+        data = self.cleaned_data
+        return Notify(
+            enabled=bool(data.get("notify")),
+            locale=data.get("locale") or None,
+            extra_text=(data.get("extra_text") or "").strip(),
+        )
+
     def service_kwargs(self) -> dict[str, Any]:
         """The service's keyword arguments from the cleaned data (occurred_at is passed separately)."""
-        return {k: v for k, v in self.cleaned_data.items() if k != "occurred_at"}
+        kwargs = {k: v for k, v in self.cleaned_data.items() if k != "occurred_at" and k not in NOTIFY_FIELDS}
+        notify = self.notify()
+        if notify is not None:
+            kwargs["notify"] = notify
+        return kwargs
 
 
 def _notes() -> forms.CharField:
@@ -113,10 +173,13 @@ def _choices(values: list[str], words: dict[str, str], *, blank: str | None = No
 
 
 class AcknowledgeForm(ActionForm):
+    tells_subject = True
+    letter_extra = True
     notes = _notes()
 
 
 class ClarificationRequestForm(ActionForm):
+    tells_subject = True
     message = forms.CharField(
         max_length=_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -130,6 +193,8 @@ class ClarificationReceiveForm(ActionForm):
 
 
 class ExtendForm(ActionForm):
+    tells_subject = True
+    letter_extra = True
     reason = forms.CharField(
         max_length=_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -165,6 +230,8 @@ class ExtendForm(ActionForm):
 class RefuseForm(ActionForm):
     """The API's rule, from the same function: at least one of reason, message or rationale."""
 
+    tells_subject = True
+
     reason = forms.CharField(
         required=False,
         max_length=_TEXT,
@@ -194,6 +261,7 @@ class RefuseForm(ActionForm):
 
 
 class CloseForm(ActionForm):
+    tells_subject = True
     outcome = forms.ChoiceField(
         choices=_choices(list(ClosureOutcome.values), OUTCOME_WORDS, blank="— choose the outcome —"),
         help_text="Required: nothing is assumed. A refusal is recorded with “Refuse request”.",
@@ -250,6 +318,7 @@ class AppealForm(ActionForm):
 
 
 class AppealDecideForm(ActionForm):
+    tells_subject = True
     outcome = forms.ChoiceField(
         choices=_choices(list(AppealOutcome.values), OUTCOME_WORDS, blank="— choose the decision —")
     )

@@ -234,6 +234,22 @@ def _quote(text: str) -> str:
     return f"“{text.strip()}”"
 
 
+def _told(data: Mapping[str, Any], lead: str = "told the requestor") -> str | None:
+    """The officer's words to the requestor on a timeline entry (`message`), and the letter the action
+    sent the subject (`letter`, from correspondence: `{id, kind, status, ...}`), if any."""
+    parts = []
+    message = data.get("message")
+    if isinstance(message, str) and message:
+        parts.append(f"{lead}: {_quote(message)}")
+    letter = data.get("letter")
+    if isinstance(letter, dict):
+        status = str(letter.get("status") or "").lower()
+        parts.append(
+            f"wrote to the subject: {letter.get('kind') or 'message'} {letter.get('id') or ''} ({status})"
+        )
+    return "; ".join(parts) or None
+
+
 def _join(parts: Iterable[str | None]) -> str:
     return "; ".join(p for p in parts if p)
 
@@ -476,7 +492,7 @@ def timeline_sentence(entry: TimelineEntry, zone: str, *, moves: list[Move] | No
         return "Closed — " + _join(
             [
                 f"outcome: {outcome_words(data.get('outcome'))}",
-                f"told the requestor: {_quote(data['message'])}" if data.get("message") else None,
+                _told(data),
                 f"internal notes: {entry.notes}" if entry.notes else None,
             ]
         )
@@ -485,7 +501,7 @@ def timeline_sentence(entry: TimelineEntry, zone: str, *, moves: list[Move] | No
             _join(
                 [
                     f"reason: {data['reason']}" if data.get("reason") else None,
-                    f"told the requestor: {_quote(data['message'])}" if data.get("message") else None,
+                    _told(data),
                     f"rationale: {data['rationale']}" if data.get("rationale") else None,
                     f"internal notes: {entry.notes}"
                     if entry.notes and entry.notes != data.get("rationale")
@@ -495,9 +511,7 @@ def timeline_sentence(entry: TimelineEntry, zone: str, *, moves: list[Move] | No
             or "no reason recorded"
         )
     if action == "clarification.request":
-        return (
-            f"Asked the requestor: {_quote(data['message'])}" if data.get("message") else "Asked to clarify"
-        )
+        return _told(data, "Asked the requestor") or "Asked to clarify"
     if action == "requestor.set":
         return (
             f"Requestor changed to {requestor_words(data.get('requestor'))} "
@@ -534,7 +548,7 @@ def timeline_sentence(entry: TimelineEntry, zone: str, *, moves: list[Move] | No
         return "Appeal decided — " + _join(
             [
                 f"outcome: {outcome_words(data.get('outcome'))}",
-                f"told the requestor: {_quote(data['message'])}" if data.get("message") else None,
+                _told(data),
                 f"rationale: {data['rationale']}" if data.get("rationale") else None,
             ]
         )
