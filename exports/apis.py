@@ -15,6 +15,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,12 +23,14 @@ from core import ratelimit
 from core.api import InvalidTransition, RateLimited
 from core.auth import ApiPrincipal, HasScope
 from core.idempotency import idempotent
+from core.schema import ApiAutoSchema
 from core.views import ApiView, validated
 
 from . import serializers as s
 from .models import ExportJob
 from .resources import audit_report_resource, job_resource
 from .selectors import job_page, substrate_list
+from .services import deliveries as delivery_services
 from .services import jobs as job_services
 from .storage import bundle_open
 
@@ -89,6 +92,7 @@ class JobCollectionApi(ExportApi):
             requested_by=data.get("requestedBy"),
             request_notes=data.get("requestNotes"),
             request_id=data.get("requestId"),
+            notify=data.get("notify"),
         )
         job = created.job
         return Response(
@@ -163,10 +167,7 @@ class JobDownloadApi(ExportApi):
         except FileNotFoundError:
             raise InvalidTransition("The bundle is no longer in storage.", allowed=[]) from None
         job = job_services.job_downloaded(job=job, downloaded_by=by)
-        response = FileResponse(
-            handle, as_attachment=True, filename=_filename(job), content_type="application/zip"
-        )
-        return self._headers(response, job)
+        return bundle_response(job, handle)
 
     def head(self, request: Any, job_id: str) -> HttpResponseBase:
         job, _by = self._job(request, job_id)
@@ -201,6 +202,14 @@ class JobDownloadApi(ExportApi):
         return response
 
 
+def bundle_response(job: ExportJob, handle: Any) -> HttpResponseBase:
+    """The bundle as `download` serves it: an attachment with its length, ETag and digest, never cached."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=_filename(job), content_type="application/zip"
+    )
+    return JobDownloadApi._headers(response, job)
+
+
 def _filename(job: ExportJob) -> str:
     return f"{job.id.replace(':', '-')}.zip"
 
@@ -209,3 +218,79 @@ class SubstrateListApi(ExportApi):
     @extend_schema(responses={200: s.SubstrateListAnswer}, operation_id="substrates_list")
     def get(self, request: Any) -> Response:
         return Response({"substrates": substrate_list(org=request.user.org)})
+
+
+# --- the subject's portal (no key) ----------------------------------------------------------------------
+
+
+class SubjectDeliverySchema(ApiAutoSchema):
+    """No key: the link's token is the credential, so its refusals are the 401 and the 429 of the link.
+    Nothing is kept under an `Idempotency-Key` (there is no organisation to keep it under): a repeated
+    download is simply another download."""
+
+    def error_answers(self) -> dict[int, tuple[tuple[str, ...], str]]:
+        answers = super().error_answers()
+        answers[409] = (
+            ("invalid_transition", "conflict"),
+            "The bundle is no longer in storage (`invalid_transition`); a concurrent change won (`conflict`; "
+            "retry).",
+        )
+        answers[401] = (
+            ("unauthenticated",),
+            "`unauthenticated`: the link is not valid — an unknown delivery, a wrong or another delivery's "
+            "token, a revoked or expired link all get one identical answer — or the step-up code is wrong "
+            "or expired (the fifth wrong code revokes the link).",
+        )
+        answers[429] = (
+            ("rate_limited",),
+            "`rate_limited`: too many attempts on this link, or a code was sent less than a minute ago; "
+            "see `Retry-After`.",
+        )
+        return answers
+
+    def _process_override_parameters(self, direction: Any = "request") -> dict[tuple[str, str], Any]:
+        parameters = super()._process_override_parameters(direction)
+        parameters.pop(("Idempotency-Key", "header"), None)
+        return parameters
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        # The bundle is the bare ZIP; only the step-up answer (202) is JSON in the envelope.
+        for response in responses.values():
+            content = response.get("content", {})
+            if "application/zip" in content:
+                content.pop("application/json", None)
+        return responses
+
+
+class SubjectDeliveryDownloadApi(ApiView):
+    """POST /v1/subject/deliveries/{deliveryId}/download `{token, code?}`: the portal's download, as JSON
+    clients call it (the portal's own form posts to `/s/d/{deliveryId}/download`: the same service)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    schema = SubjectDeliverySchema()
+
+    @extend_schema(
+        request=s.SubjectDownloadInput,
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle (ZIP)."),
+            (202, "application/json"): OpenApiResponse(
+                s.SubjectCodeSentAnswer, description="Step-up: a code was e-mailed; post again with it."
+            ),
+        },
+        operation_id="subject_deliveries_download",
+    )
+    def post(self, request: Any, delivery_id: str) -> HttpResponseBase:
+        data = validated(s.SubjectDownloadInput, request.data)
+        outcome = delivery_services.delivery_download(delivery_id, data["token"], data.get("code"))
+        if isinstance(outcome, delivery_services.CodeSent):
+            return Response(
+                {
+                    "codeSent": True,
+                    "toMasked": outcome.to_masked,
+                    "expiresAt": outcome.expires_at.isoformat(),
+                },
+                status=202,
+            )
+        return bundle_response(outcome.job, outcome.handle)

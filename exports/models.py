@@ -14,7 +14,7 @@ import django_fsm as fsm
 from django.db import models
 from django.db.models import Q
 
-from core.ids import ulid
+from core.ids import new_id, ulid
 from core.models import Org
 
 
@@ -97,6 +97,9 @@ class ExportJob(fsm.ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="export_jobs",
     )
+    # Whether the linked request's subject is told when the bundle is ready (DELIVERY_READY with a portal
+    # link); given at creation, else the org's `notify_subject` then.
+    notify = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -202,3 +205,54 @@ class ExportJobEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} #{self.seq} {self.action}"
+
+
+class DeliveryStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+
+
+def _delivery_id() -> str:
+    return new_id("dlv")
+
+
+class SubjectDelivery(models.Model):
+    """A bundle offered to the data subject through the portal (`/s/d/{id}?t=<token>`).
+
+    The token itself is never stored: it is derived from a seed that only the queued DELIVERY_READY message
+    holds until it is sent (core.subject_secrets); the delivery keeps its keyed hash (`token_lookup`). The
+    same goes for the step-up code. Expiry is the job's: past `expires_at` (or once the job's links are
+    revoked: `REVOKED`) the link answers like an unknown one.
+    """
+
+    id = models.CharField(primary_key=True, max_length=40, default=_delivery_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+", db_index=False)
+    job = models.ForeignKey(ExportJob, on_delete=models.PROTECT, related_name="deliveries")
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    token_lookup = models.CharField(max_length=64, unique=True, help_text="Keyed hash of the link's token.")
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.ACTIVE)
+    # Step-up (DSAR_DELIVERY_STEP_UP=email): the current code's keyed hash, when it was sent and until when
+    # it works; how many codes were sent; wrong codes so far (5 revoke the link).
+    code_lookup = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.PositiveSmallIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    downloads = models.PositiveIntegerField(default=0)
+    first_downloaded_at = models.DateTimeField(null=True, blank=True)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=40, blank=True, help_text="The DELIVERY_READY message.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "subject delivery"
+        verbose_name_plural = "subject deliveries"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"

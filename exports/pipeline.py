@@ -25,6 +25,7 @@ from .bundle import BundleResult, BundleWriter, readme_text
 from .models import TERMINAL_STATES, ExportJob, Format
 from .redaction import Redactor
 from .scope import subject_scope
+from .services.deliveries import delivery_offer
 from .services.jobs import job_fail
 from .services.machinery import LostJob, heartbeat, job_change
 from .services.substrates import mappings_for
@@ -284,10 +285,11 @@ def _mark_ready(
         j.worker_id = ""
         j.last_heartbeat_at = ready_at
 
+    actor = f"worker:{worker_id}"
     job_change(
         job_id=job.pk,
         now=ready_at,
-        actor=f"worker:{worker_id}",
+        actor=actor,
         action="ready",
         notes=f"Bundle ready: {total:,} records, {result.size_bytes:,} bytes, sha256 {result.sha256}.",
         apply=make_ready,
@@ -298,6 +300,8 @@ def _mark_ready(
             f"Export {job.pk} ready: {total:,} records ({job.format}).",
             {"bundleSha256": result.sha256, "totalRecords": total},
         ),
+        # The subject's portal link (DELIVERY_READY), in the same transaction as READY.
+        then=lambda j: delivery_offer(j, actor=actor, now=ready_at),
     )
 
 

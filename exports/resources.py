@@ -68,6 +68,7 @@ def job_resource(
         "requestedBy": job.requested_by,
         "requestNotes": job.request_notes,
         "requestId": job.request_id,
+        "notify": job.notify,
         "progress": {
             "rowsCollected": job.rows_collected,
             "rowsExpected": job.rows_expected,

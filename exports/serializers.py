@@ -63,6 +63,13 @@ class JobCreateInput(StrictSerializer):
     requestId = StrictCharField(
         required=False, max_length=40, help_text="Link the job to a request of the organisation."
     )
+    notify = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With `requestId`: when the bundle is READY, e-mail the subject a link to the download "
+        "portal (DELIVERY_READY). Default: the organisation's setting.",
+    )
 
 
 class JobListQuery(StrictSerializer):
@@ -82,6 +89,20 @@ class JobListQuery(StrictSerializer):
 
 class DownloadQuery(StrictSerializer):
     token = serializers.CharField(required=False, max_length=512, help_text="From `bundleUrl`.")
+
+
+class SubjectDownloadInput(StrictSerializer):
+    """The portal link's token (`t` in `/s/d/{deliveryId}?t=`) and, with step-up, the e-mailed code."""
+
+    token = StrictCharField(max_length=128, help_text="The `t` of the portal link the subject received.")
+    code = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=64,
+        help_text="The 6-digit code e-mailed after the first attempt, when step-up is on. Omit it to have "
+        "one sent.",
+    )
 
 
 # --- answers (schema only) ------------------------------------------------------------------------------
@@ -137,6 +158,7 @@ class ExportJobOutput(serializers.Serializer):
     requestedBy = serializers.CharField()
     requestNotes = serializers.CharField(allow_null=True)
     requestId = serializers.CharField(allow_null=True)
+    notify = serializers.BooleanField(help_text="Whether the linked request's subject is told when READY.")
     progress = ExportProgressOutput()
     delivery = ExportDeliveryOutput()
     failure = ExportFailureOutput(allow_null=True)
@@ -178,6 +200,12 @@ class JobListAnswer(serializers.Serializer):
     )
     activeCount = serializers.IntegerField()
     activeLimit = serializers.IntegerField()
+
+
+class SubjectCodeSentAnswer(serializers.Serializer):
+    codeSent = serializers.BooleanField(help_text="Always true: a code went to the subject's address.")
+    toMasked = serializers.CharField(help_text="Where it went, masked (`j•••e@example.org`).")
+    expiresAt = serializers.DateTimeField(help_text="Until when the code works (15 minutes).")
 
 
 class SubstrateSectionOutput(serializers.Serializer):

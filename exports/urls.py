@@ -13,4 +13,9 @@ urlpatterns = [
         name="export-job-revoke-link",
     ),
     path("substrates", apis.SubstrateListApi.as_view(), name="substrates"),
+    path(
+        "subject/deliveries/<str:delivery_id>/download",
+        apis.SubjectDeliveryDownloadApi.as_view(),
+        name="subject-delivery-download",
+    ),
 ]

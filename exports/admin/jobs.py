@@ -119,6 +119,7 @@ class ExportJobAdmin(ReadOnlyOrgScopedAdmin):
         "ready",
         "expires",
         "downloaded",
+        "deliveries_display",
         "failure_display",
     )
 
@@ -158,6 +159,7 @@ class ExportJobAdmin(ReadOnlyOrgScopedAdmin):
                         "ready",
                         "expires",
                         "downloaded",
+                        "deliveries_display",
                     )
                 },
             ),
@@ -256,6 +258,34 @@ class ExportJobAdmin(ReadOnlyOrgScopedAdmin):
         if job.downloaded_at is None:
             return "not yet"
         return f"{when(job.downloaded_at, job.org)} by {downloader_words(job.downloaded_by)}"
+
+    @admin.display(description="offered to the subject")
+    def deliveries_display(self, job: ExportJob) -> str:
+        """The portal links the subject was sent (DELIVERY_READY): never a token, only what happened."""
+        rows = [
+            (
+                delivery.pk,
+                delivery.status + (f" ({delivery.revoked_reason})" if delivery.revoked_reason else ""),
+                when(delivery.created_at, job.org),
+                f"{delivery.downloads} download(s)"
+                + (
+                    f", last {when(delivery.last_downloaded_at, job.org)}"
+                    if delivery.last_downloaded_at
+                    else ""
+                ),
+                f"{delivery.codes_sent} code(s) sent, {delivery.failures} wrong",
+            )
+            for delivery in job.deliveries.all()
+        ]
+        if not rows:
+            return (
+                "no portal link (no linked request, or the subject is not told)" if job.ready_at else NOTHING
+            )
+        return format_html(
+            '<table class="dsar-table"><tr><th>delivery</th><th>status</th><th>sent</th><th>downloads</th>'
+            "<th>step-up</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     @admin.display(description="failure")
     def failure_display(self, job: ExportJob) -> str:

@@ -83,10 +83,12 @@ def job_create(
     requested_by: str | None = None,
     request_notes: str | None = None,
     request_id: str | None = None,
+    notify: bool | None = None,
     now: datetime | None = None,
 ) -> Created:
     """A new job in REQUESTED. `scope` is the API's (validated shape); its substrates are checked here
-    against the org's enabled ones. Over the active cap → 429, checked and inserted under the org's lock."""
+    against the org's enabled ones. Over the active cap → 429, checked and inserted under the org's lock.
+    `notify` (None: the org's `notify_subject`): tell a linked request's subject when the bundle is ready."""
     now = now or timezone.now()
     scope = dict(scope)
     enabled = substrate_keys_enabled(org)
@@ -131,6 +133,7 @@ def job_create(
             requested_by=requested_by or actor.partition(":")[2] or actor,
             request_notes=request_notes,
             request=dsr,
+            notify=org.notify_subject if notify is None else bool(notify),
             created_at=now,
             updated_at=now,
         )
@@ -290,14 +293,17 @@ def job_for_download(
     return job
 
 
-def job_downloaded(*, job: ExportJob, downloaded_by: str, now: datetime | None = None) -> ExportJob:
+def job_downloaded(
+    *, job: ExportJob, downloaded_by: str, actor: str | None = None, now: datetime | None = None
+) -> ExportJob:
     """Record a download: the first moves READY → DELIVERED (its event, and the linked request's timeline);
     later ones are logged on the job's timeline. Decided under the job's lock, so two first downloads at
-    once deliver it once."""
+    once deliver it once. `actor`: who the timelines name, when more precise than `downloaded_by` (the
+    subject's delivery, `subject:<deliveryId>`)."""
     from requests_app.services import request_record
 
     now = now or timezone.now()
-    actor = _actor_for(downloaded_by)
+    actor = actor or _actor_for(downloaded_by)
     with transaction.atomic():
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
         if locked.state != State.READY:
@@ -332,21 +338,25 @@ def job_downloaded(*, job: ExportJob, downloaded_by: str, now: datetime | None =
 
 
 def _actor_for(downloaded_by: str) -> str:
-    """`downloadedBy` is a key's id, `link`, or `user:<name>` (an officer in the admin)."""
-    if downloaded_by == "link" or downloaded_by.startswith("user:"):
+    """`downloadedBy` is a key's id, `link`, `subject` (the portal) or `user:<name>` (an officer in the
+    admin)."""
+    if downloaded_by in ("link", "subject") or downloaded_by.startswith(("user:", "subject:")):
         return downloaded_by
     return f"apikey:{downloaded_by}"
 
 
 def job_revoke_link(*, org: Org, job_id: str, actor: str, now: datetime | None = None) -> ExportJob:
-    """Every bundleUrl issued so far stops working: the job draws a new link nonce."""
+    """Every bundleUrl issued so far stops working: the job draws a new link nonce. The subject's portal
+    links (deliveries) are revoked with them."""
     from ..models import _nonce
+    from .deliveries import deliveries_revoke
 
     now = now or timezone.now()
     job = job_get(org=org, job_id=job_id)
 
     def rotate(j: ExportJob) -> None:
         j.link_nonce = _nonce()
+        deliveries_revoke(j, now=now, reason=f"Download links revoked by {actor}.")
 
     return job_change(
         job_id=job.pk,

@@ -69,10 +69,13 @@ def job_change(
     worker_id: str | None = None,
     event_type: str | None = None,
     request_note: tuple[str, str, dict[str, Any]] | None = None,
+    then: Callable[[ExportJob], dict[str, Any]] | None = None,
 ) -> ExportJob:
     """Lock the job; with `worker_id`, refuse (LostJob) unless that worker still holds a running job; run
-    `apply` (which calls an FSM transition and sets fields); save; append the entry; emit the event; and
-    with `request_note` = (action, notes, data) add an entry to the linked request's timeline."""
+    `apply` (which calls an FSM transition and sets fields); save; append the entry; emit the event; run
+    `then` (what goes with the change, such as the subject's delivery; it returns data for the request's
+    entry); and with `request_note` = (action, notes, data) add an entry to the linked request's
+    timeline."""
     from requests_app.services import request_record
 
     with transaction.atomic():
@@ -86,8 +89,10 @@ def job_change(
         entry_add(job, at=now, actor=actor, action=action, notes=notes, from_state=before)
         if event_type:
             event_for(job, event_type, now=now)
+        extra = then(job) if then is not None else {}
         if request_note and job.request_id:
             note_action, note_text, data = request_note
+            data = {**data, **extra}
             request_record(
                 request_id=job.request_id,
                 action=note_action,
