@@ -51,7 +51,8 @@ def test_the_refusal_rule_is_the_apis(officer_client, officer, new_request, body
     """The admin accepts a refusal exactly when POST /v1/requests/{id}/refusals does (one rule: guards)."""
     through_admin, through_api = new_request(), new_request()
 
-    admin_response = officer_client.post(act_url(through_admin, "refuse"), body)
+    # "Tell the subject" as the form offers it (checked: the org's notify_subject), as the API's default.
+    admin_response = officer_client.post(act_url(through_admin, "refuse"), {**body, "notify": "on"})
     api_response = officer.post(f"/v1/requests/{through_api.pk}/refusals", body)
 
     admin_accepted = admin_response.status_code == 302
