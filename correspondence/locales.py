@@ -14,7 +14,7 @@ LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?
 
 
 class BadLocale(ValueError):
-    pass
+    """Not a BCP 47 tag of a language Django knows; the message says which part is wrong."""
 
 
 def locale_normalise(tag: str) -> str:
