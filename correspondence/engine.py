@@ -21,6 +21,8 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, NodeList, VariableNode
 from django.template.defaulttags import IfNode, TemplateLiteral
 
+from .sandbox_library import ALLOWED_FILTERS
+
 MAX_TEMPLATE_BYTES = 64 * 1024
 
 # Every variable a template may use, with what it holds (the admin's editor lists them).
@@ -148,7 +150,7 @@ def check_part(field: str, source: str, *, html_part: bool = False) -> set[str]:
         raise TemplateRefused(
             field,
             f"{why} Templates may use only {{% if %}}/{{% elif %}}/{{% else %}} and the filters "
-            f"{', '.join(_allowed_filters())}.",
+            f"{', '.join(ALLOWED_FILTERS)}.",
         ) from None
     used: set[str] = set()
     for expression in _expressions(template.nodelist):
@@ -165,12 +167,6 @@ def check_part(field: str, source: str, *, html_part: bool = False) -> set[str]:
                 )
             used.add(name)
     return used
-
-
-def _allowed_filters() -> tuple[str, ...]:
-    from .sandbox_library import ALLOWED_FILTERS
-
-    return ALLOWED_FILTERS
 
 
 def check_template(*, subject: str, body_text: str, body_html: str = "") -> set[str]:

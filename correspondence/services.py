@@ -7,7 +7,7 @@ and the message commit together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -216,13 +216,13 @@ def template_preview(
         raise NotFound("No such template in this organisation.")
     if request_id:
         dsr = request_get(org=org, request_id=request_id)
-        values = ActionValues(**{**_SAMPLE_VALUES.__dict__, "extra": {}})
+        values = replace(_SAMPLE_VALUES, extra={})
         if dsr.outcome and dsr.outcome.get("reason"):
             values.reasons = dsr.outcome["reason"]
     else:
         pack = pack_by_id(template.pack) if template.pack else clocks.get_pack("GB")
         dsr = _sample_request(org, pack, now)
-        values = ActionValues(**{**_SAMPLE_VALUES.__dict__, "extra": {}})
+        values = replace(_SAMPLE_VALUES, extra={})
     return _preview(dsr, template, values, now=now)
 
 
@@ -257,7 +257,7 @@ def template_draft_preview(
         body_html=body_html,
         built_in=False,
     )
-    values = ActionValues(**{**_SAMPLE_VALUES.__dict__, "extra": {}})
+    values = replace(_SAMPLE_VALUES, extra={})
     if request_id:
         dsr = request_get(org=org, request_id=request_id)
         if dsr.outcome and dsr.outcome.get("reason"):

@@ -177,7 +177,13 @@ def _any_status(s: Situation) -> str | None:
     return None
 
 
-INTERNAL_RULES: dict[str, Rule] = {"clock.upgrade": _open, "message.send": _any_status}
+# `verification.challenge`: sending the subject a code or link needs an open request, even while identity
+# information is already awaited (a new challenge after one expired or was locked).
+INTERNAL_RULES: dict[str, Rule] = {
+    "clock.upgrade": _open,
+    "message.send": _any_status,
+    "verification.challenge": _open,
+}
 
 
 def why_not(

@@ -46,6 +46,7 @@ from correspondence.models import Message
 from correspondence.notices import Notify, message_queue, message_summary, subject_address
 from notifications.services import event_emit
 from requests_app.clock import pack_for
+from requests_app.guards import refuse_unless_allowed
 from requests_app.models import OPEN, DataSubjectRequest, TimelineEntry, VerificationStatus
 from requests_app.resources import request_resource
 from requests_app.services import (
@@ -55,6 +56,7 @@ from requests_app.services import (
     request_verification_receive,
     request_verification_request,
 )
+from requests_app.services.machinery import request_lock
 from requests_app.services.subject_notice import Notice
 
 from .models import MAX_ATTEMPTS, MAX_SENDS, ChallengeStatus, Method, VerificationChallenge
@@ -118,25 +120,9 @@ def _show(dsr: DataSubjectRequest, challenge: VerificationChallenge, now: dateti
     )
 
 
-def _locked_request(request_id: str, *, org_id: str | None = None) -> DataSubjectRequest:
-    rows = DataSubjectRequest.objects.select_for_update(of=("self",)).select_related(
-        "org", "authority_current"
-    )
-    if org_id is not None:
-        rows = rows.filter(org_id=org_id)
-    try:
-        return rows.get(pk=request_id)
-    except DataSubjectRequest.DoesNotExist:
-        raise NotFound("No such request in this organisation.") from None
-
-
 def _refuse_unless_open(dsr: DataSubjectRequest) -> None:
-    if dsr.status not in OPEN:
-        raise invalid_action(
-            dsr,
-            "verification.request",
-            f"The request is {dsr.status}: its identity can no longer be verified.",
-        )
+    """The guard table's rule (`requests_app.guards`): the same 409, listing what is allowed now."""
+    refuse_unless_allowed(dsr, "verification.challenge")
 
 
 # --- sending a secret -------------------------------------------------------------------------------------
@@ -220,7 +206,7 @@ def challenge_create(
 ) -> Issued:
     now = now or timezone.now()
     with transaction.atomic():
-        dsr = _locked_request(request_id, org_id=org.pk)
+        dsr = request_lock(request_id, org_id=org.pk)
         _refuse_unless_open(dsr)
         pending = VerificationChallenge.objects.filter(request=dsr, status=ChallengeStatus.PENDING).first()
         if pending is not None and pending.open_at(now):
@@ -293,7 +279,7 @@ def challenge_resend(
 ) -> VerificationChallenge:
     now = now or timezone.now()
     with transaction.atomic():
-        dsr = _locked_request(request_id, org_id=org.pk)
+        dsr = request_lock(request_id, org_id=org.pk)
         challenge = VerificationChallenge.objects.filter(request=dsr, pk=challenge_id).first()
         if challenge is None:
             raise NotFound("No such challenge on this request.")
@@ -437,7 +423,7 @@ def _claim(challenge: VerificationChallenge, now: datetime) -> bool:
     except InvalidTransition:
         # The request no longer awaits this identity (closed, or verified another way): the challenge ends.
         with transaction.atomic():
-            dsr = _locked_request(challenge.request_id)
+            dsr = request_lock(challenge.request_id)
             _end(dsr, challenge, ChallengeStatus.CANCELLED, now)
         return False
     return True
@@ -446,7 +432,7 @@ def _claim(challenge: VerificationChallenge, now: datetime) -> bool:
 def _count_wrong_code(challenge: VerificationChallenge, now: datetime) -> None:
     """One more wrong code; the fifth locks the challenge (a right code then fails like any other)."""
     with transaction.atomic():
-        dsr = _locked_request(challenge.request_id)
+        dsr = request_lock(challenge.request_id)
         counted = VerificationChallenge.objects.filter(
             pk=challenge.pk, status=ChallengeStatus.PENDING, attempts__lt=MAX_ATTEMPTS, expires_at__gt=now
         ).update(attempts=F("attempts") + 1)
@@ -520,7 +506,7 @@ def challenge_expire(challenge_id: str, *, now: datetime) -> bool:
         )
         if request_id is None:
             return False
-        dsr = _locked_request(request_id)
+        dsr = request_lock(request_id)
         challenge = VerificationChallenge.objects.get(pk=challenge_id)
         return _expire(dsr, challenge, now)
 
@@ -534,7 +520,7 @@ def challenge_remind(challenge_id: str, *, now: datetime) -> bool:
         )
         if request_id is None:
             return False
-        dsr = _locked_request(request_id)
+        dsr = request_lock(request_id)
         challenge = VerificationChallenge.objects.filter(
             pk=challenge_id,
             method=Method.EMAIL_LINK,
@@ -567,7 +553,7 @@ def request_flag_unverified(request_id: str, *, now: datetime) -> bool:
     from requests_app.clock import zone
 
     with transaction.atomic():
-        dsr = _locked_request(request_id)
+        dsr = request_lock(request_id)
         if (
             dsr.verification_status != VerificationStatus.REQUESTED
             or dsr.verification_may_refuse_from is not None
